@@ -1,0 +1,149 @@
+/**
+ * The operator interface: every semantics of one ONNX op lives in one module under
+ * `src/net/ops/` (auto_LiRPA's idea). Analyses walk the network and call these members;
+ * none of them switches on an op's name. An analysis that needs a member an op lacks stops
+ * with {@link MissingSemanticsError} naming the op and the analysis.
+ *
+ * Conventions
+ * - Shapes are ONNX shapes at batch size 1 (a symbolic batch dimension counts as 1). A batch
+ *   of B inputs is B independent runs of that batch-1 model, stored as one flat
+ *   Float64Array of B×size values (sample-major, C order inside a sample).
+ * - Constant inputs (initialisers, folded constants) are consumed by `build` into the op's
+ *   params; at run time an op sees only its data-dependent ("dynamic") inputs, each batched.
+ */
+
+/** An attribute value as read from ONNX or JSON. Tensor attributes carry float64 data. */
+export type AttrValue = number | string | number[] | string[] | ConstTensor;
+export type Attrs = Record<string, AttrValue>;
+
+/** A constant tensor: shape and data in C order, float64 (int64 values are exact below 2^53). */
+export interface ConstTensor {
+  shape: number[];
+  data: Float64Array;
+  /** The element type the tensor had in the file (kept so writers can round-trip it). */
+  dtype?: 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
+}
+
+/** One input of a node as seen while building: its shape and, when constant, its value. */
+export interface BuildInput {
+  name: string;
+  shape: number[];
+  value?: ConstTensor;
+}
+
+/** What an op's `build` is given. `inputs[i]` is undefined for an omitted optional input. */
+export interface BuildContext {
+  node: string;
+  op: string;
+  inputs: (BuildInput | undefined)[];
+  attrs: Attrs;
+  opset: number;
+}
+
+/** The result of building a node: its output shape, its prepared params, and which inputs stay dynamic. */
+export interface Built<P> {
+  shape: number[];
+  params: P;
+  /** Indices (into ctx.inputs) of the inputs read at run time, in the order `eval` receives them. */
+  dynamic: number[];
+  /** Set when the output is known at build time even though an input is dynamic (e.g. Shape). */
+  constant?: ConstTensor;
+}
+
+/** An elementwise affine map y = scale ⊙ x + shift over the op's full (batch-1) input size. */
+export interface ElementwiseAffine {
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/** A node as written to a file: used by the ONNX and JSON writers. */
+export interface SpecNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Attrs;
+}
+
+/** Emits an op back into graph form; `addConst` registers an initialiser and returns its name. */
+export interface ExportContext {
+  name: string;
+  inputs: string[];
+  output: string;
+  inputShapes: number[][];
+  outputShape: number[];
+  addConst(suffix: string, t: ConstTensor): string;
+}
+
+/**
+ * Everything one op means. Required members: build, eval, backward, toSpec. The optional
+ * members are filled by the analyses that need them (interval bounds, linear relaxations,
+ * Lipschitz constants, MILP encodings); a missing one is reported, never guessed.
+ */
+export interface OpKind<P = any> {
+  /** The ONNX op type this module implements. */
+  readonly onnx: string;
+
+  /** Validate attributes and constant inputs, infer the output shape, prepare params. Throws on bad input. */
+  build(ctx: BuildContext): Built<P>;
+
+  /** Exact forward evaluation of a batch (float64). `ins` are the dynamic inputs, each B×inSize. */
+  eval(p: P, ins: Float64Array[], out: Float64Array, batch: number): void;
+
+  /**
+   * Vector–Jacobian product: add (∂out/∂in_i)ᵀ·gOut into gIns[i] for every dynamic input i.
+   * Exact where the op is differentiable; at a kink it uses a documented one-sided choice.
+   */
+  backward(p: P, ins: Float64Array[], out: Float64Array, gOut: Float64Array, gIns: Float64Array[], batch: number): void;
+
+  /** Write this op back as graph nodes (for the ONNX and JSON writers). */
+  toSpec(p: P, ctx: ExportContext): SpecNode[];
+
+  /** When the op maps its single dynamic input by y = scale ⊙ x + shift, that map (used by the simplifier). */
+  elementwiseAffine?(p: P, inSize: number): ElementwiseAffine | null;
+  /** True when the op only relabels its input's elements in C order (Flatten, Reshape, Identity). */
+  readonly reshapeOnly?: boolean;
+  /** Params of the same op with y ↦ scale ⊙ y + shift applied after it, or null if it cannot absorb it. */
+  absorbAfter?(p: P, affine: ElementwiseAffine, outSize: number): P | null;
+  /** Params of the same op with x ↦ scale ⊙ x + shift applied before it, or null if it cannot absorb it. */
+  absorbBefore?(p: P, affine: ElementwiseAffine, inSize: number): P | null;
+
+  // ---- Slots filled by the bounds, Lipschitz and MILP issues -----------------------------
+  /** Marks ops that branch-and-bound may split (piecewise-linear with a kink at 0, e.g. Relu). */
+  readonly breakpoints?: 'relu';
+  /** Sound interval bounds of the output from interval bounds of the dynamic inputs. */
+  interval?(p: P, lo: Float64Array[], hi: Float64Array[], outLo: Float64Array, outHi: Float64Array, batch: number): void;
+  /** Backward linear bound propagation (CROWN): see src/bounds. */
+  backwardLinear?: unknown;
+  /** Forward linear bound propagation: see src/bounds. */
+  forwardLinear?: unknown;
+  /** Per-element linear relaxation slopes/offsets for a nonlinear elementwise op: see src/bounds. */
+  relax?: unknown;
+  /** Lipschitz constant of the op itself, per norm: see src/lipschitz. */
+  lipschitz?: unknown;
+  /** MILP encoding: see src/relu. */
+  milp?: unknown;
+}
+
+/** Raised when an analysis meets an op that lacks the semantics it needs. */
+export class MissingSemanticsError extends Error {
+  constructor(op: string, node: string, analysis: string) {
+    super(`op ${op} (node '${node}') has no ${analysis} semantics`);
+    this.name = 'MissingSemanticsError';
+  }
+}
+
+/** A user-facing error about an input (file, option, shape): the CLI prints it on one line and exits 2. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** Product of a shape's dimensions (1 for a scalar). */
+export function sizeOf(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}

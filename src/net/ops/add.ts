@@ -1,0 +1,12 @@
+import type { OpKind } from '../op.js';
+import { BinaryCode, backwardBinary, binaryAffine, binaryToSpec, buildBinary, evalBinary, type BinaryParams } from './binary_impl.js';
+
+/** ONNX Add: elementwise with multidirectional broadcasting; one operand may be a constant. */
+export const Add: OpKind<BinaryParams> = {
+  onnx: 'Add',
+  build: (ctx) => buildBinary(BinaryCode.Add, ctx),
+  eval: evalBinary,
+  backward: backwardBinary,
+  toSpec: binaryToSpec,
+  elementwiseAffine: (p) => binaryAffine(p),
+};

@@ -1,0 +1,164 @@
+import type { ElementwiseAffine } from '../op.js';
+
+/**
+ * A per-sample matrix product with a constant weight, shared by Gemm and MatMul:
+ * - `right`: out[r, n] = Σ_k x[r, k]·Wt[n, k] + bias[r, n] for r < rows (x is rows×K, or K×rows when transA);
+ * - `left`:  out[t, m, n] = Σ_k W[m, k]·x[t, k, n] for t < groups (a constant on the left, x is groups×K×cols).
+ */
+export interface DenseParams {
+  mode: 'right' | 'left';
+  rows: number;
+  K: number;
+  N: number;
+  /** right: N×K (output-major); left: rows×K. */
+  W: Float64Array;
+  /** right only: rows×N, or null for no bias. */
+  bias: Float64Array | null;
+  transA: boolean;
+  /** left only: number of K×N blocks per sample. */
+  groups: number;
+}
+
+/** Exact float64 evaluation of a batch. */
+export function evalDense(p: DenseParams, x: Float64Array, out: Float64Array, batch: number): void {
+  const { K, N, W, bias } = p;
+  if (p.mode === 'left') {
+    const M = p.rows, T = batch * p.groups;
+    out.fill(0);
+    for (let t = 0; t < T; t++) {
+      const xo = t * K * N, oo = t * M * N;
+      for (let m = 0; m < M; m++) {
+        const orow = oo + m * N;
+        for (let k = 0; k < K; k++) {
+          const w = W[m * K + k];
+          if (w === 0) continue;
+          const xr = xo + k * N;
+          for (let n = 0; n < N; n++) out[orow + n] += w * x[xr + n];
+        }
+      }
+    }
+    return;
+  }
+  const rows = p.rows;
+  if (p.transA) {
+    for (let s = 0; s < batch; s++) {
+      const xo = s * K * rows;
+      for (let r = 0; r < rows; r++) {
+        const oo = (s * rows + r) * N;
+        for (let n = 0; n < N; n++) {
+          let acc = bias ? bias[r * N + n] : 0;
+          const wo = n * K;
+          for (let k = 0; k < K; k++) acc += x[xo + k * rows + r] * W[wo + k];
+          out[oo + n] = acc;
+        }
+      }
+    }
+    return;
+  }
+  // Four input rows share each weight-row load: the matrix–matrix kernel of batched evaluation.
+  const R = batch * rows;
+  let r = 0;
+  for (; r + 4 <= R; r += 4) {
+    const x0 = r * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K;
+    for (let n = 0; n < N; n++) {
+      const wo = n * K;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (let k = 0; k < K; k++) {
+        const w = W[wo + k];
+        a0 += x[x0 + k] * w;
+        a1 += x[x1 + k] * w;
+        a2 += x[x2 + k] * w;
+        a3 += x[x3 + k] * w;
+      }
+      if (bias) {
+        a0 += bias[(r % rows) * N + n];
+        a1 += bias[((r + 1) % rows) * N + n];
+        a2 += bias[((r + 2) % rows) * N + n];
+        a3 += bias[((r + 3) % rows) * N + n];
+      }
+      out[r * N + n] = a0;
+      out[(r + 1) * N + n] = a1;
+      out[(r + 2) * N + n] = a2;
+      out[(r + 3) * N + n] = a3;
+    }
+  }
+  for (; r < R; r++) {
+    const xo = r * K;
+    for (let n = 0; n < N; n++) {
+      const wo = n * K;
+      let a = 0;
+      for (let k = 0; k < K; k++) a += x[xo + k] * W[wo + k];
+      out[r * N + n] = bias ? a + bias[(r % rows) * N + n] : a;
+    }
+  }
+}
+
+/** Vector–Jacobian product: gx += gᵀ·W (exact in real arithmetic). */
+export function backwardDense(p: DenseParams, g: Float64Array, gx: Float64Array, batch: number): void {
+  const { K, N, W } = p;
+  if (p.mode === 'left') {
+    const M = p.rows, T = batch * p.groups;
+    for (let t = 0; t < T; t++) {
+      const xo = t * K * N, oo = t * M * N;
+      for (let m = 0; m < M; m++) {
+        for (let k = 0; k < K; k++) {
+          const w = W[m * K + k];
+          if (w === 0) continue;
+          const xr = xo + k * N, gr = oo + m * N;
+          for (let n = 0; n < N; n++) gx[xr + n] += w * g[gr + n];
+        }
+      }
+    }
+    return;
+  }
+  const rows = p.rows;
+  for (let s = 0; s < batch; s++) {
+    for (let r = 0; r < rows; r++) {
+      const go = (s * rows + r) * N;
+      for (let n = 0; n < N; n++) {
+        const gn = g[go + n];
+        if (gn === 0) continue;
+        const wo = n * K;
+        if (p.transA) {
+          const xo = s * K * rows;
+          for (let k = 0; k < K; k++) gx[xo + k * rows + r] += gn * W[wo + k];
+        } else {
+          const xo = (s * rows + r) * K;
+          for (let k = 0; k < K; k++) gx[xo + k] += gn * W[wo + k];
+        }
+      }
+    }
+  }
+}
+
+/** The dense map with y ↦ scale ⊙ y + shift applied after it (one row only), else null. */
+export function denseAbsorbAfter(p: DenseParams, a: ElementwiseAffine): DenseParams | null {
+  if (p.mode !== 'right' || p.rows !== 1) return null;
+  const { K, N } = p;
+  const W = new Float64Array(p.W.length);
+  const bias = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const s = a.scale[n];
+    for (let k = 0; k < K; k++) W[n * K + k] = p.W[n * K + k] * s;
+    bias[n] = (p.bias ? p.bias[n] * s : 0) + a.shift[n];
+  }
+  return { ...p, W, bias };
+}
+
+/** The dense map with x ↦ scale ⊙ x + shift applied before it (one untransposed row only), else null. */
+export function denseAbsorbBefore(p: DenseParams, a: ElementwiseAffine): DenseParams | null {
+  if (p.mode !== 'right' || p.rows !== 1 || p.transA) return null;
+  const { K, N } = p;
+  const W = new Float64Array(p.W.length);
+  const bias = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    let b = p.bias ? p.bias[n] : 0;
+    for (let k = 0; k < K; k++) {
+      const w = p.W[n * K + k];
+      W[n * K + k] = w * a.scale[k];
+      b += w * a.shift[k];
+    }
+    bias[n] = b;
+  }
+  return { ...p, W, bias };
+}

@@ -1,0 +1,12 @@
+import type { OpKind } from '../op.js';
+import { BinaryCode, backwardBinary, binaryAffine, binaryToSpec, buildBinary, evalBinary, type BinaryParams } from './binary_impl.js';
+
+/** ONNX Mul: elementwise with multidirectional broadcasting; one operand may be a constant. */
+export const Mul: OpKind<BinaryParams> = {
+  onnx: 'Mul',
+  build: (ctx) => buildBinary(BinaryCode.Mul, ctx),
+  eval: evalBinary,
+  backward: backwardBinary,
+  toSpec: binaryToSpec,
+  elementwiseAffine: (p) => binaryAffine(p),
+};

@@ -1,0 +1,20 @@
+import type { OpKind } from '../op.js';
+import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
+
+/** ONNX Sigmoid: 1 / (1 + e^(−x)), evaluated without overflow for large |x|. */
+export const Sigmoid: OpKind<UnaryParams> = {
+  onnx: 'Sigmoid',
+  build: (ctx) => buildUnary(ctx),
+  eval(_p, [x], out) {
+    for (let i = 0; i < out.length; i++) {
+      const v = x[i];
+      if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+      else { const e = Math.exp(v); out[i] = e / (1 + e); }
+    }
+  },
+  /** σ'(x) = σ(x)(1 − σ(x)), from the stored output. */
+  backward(_p, _ins, out, g, [gx]) {
+    for (let i = 0; i < g.length; i++) { const s = out[i]; gx[i] += g[i] * s * (1 - s); }
+  },
+  toSpec: unaryToSpec,
+};
