@@ -38,7 +38,7 @@ export function parseJsonModel(text: string, file: string): GraphSpec {
   try {
     j = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new InputError(`${file}: not valid JSON (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   if (!j || typeof j !== 'object' || j.format !== JSON_FORMAT) throw new InputError(`${file}: not a lipcert JSON model ("format" must be "${JSON_FORMAT}")`);
   if (j.version !== 1) throw new InputError(`${file}: unsupported JSON model version ${JSON.stringify(j.version)} (lipcert reads version 1)`);

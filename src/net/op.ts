@@ -108,17 +108,46 @@ export interface OpKind<P = any> {
   /** Params of the same op with x ↦ scale ⊙ x + shift applied before it, or null if it cannot absorb it. */
   absorbBefore?(p: P, affine: ElementwiseAffine, inSize: number): P | null;
 
-  // ---- Slots filled by the bounds, Lipschitz and MILP issues -----------------------------
+  // ---- Bound propagation (src/bounds) -----------------------------------------------------
+  /**
+   * True when the op (with these params) is affine in its dynamic inputs jointly:
+   * out = J·in + offset. Then `backward` (which must not read `ins` or `out`) is the exact
+   * transpose Jᵀ, `eval` on zero inputs gives the offset exactly, and `absForward` gives |J|·m
+   * — which is all that IBP, CROWN and the LP need from it.
+   */
+  isAffine?(p: P): boolean;
+  /**
+   * Affine ops: out = |J|·m for nonnegative m (one per dynamic input, batched), i.e. the op with
+   * every weight replaced by its absolute value and no offset. Computed in float64, so it
+   * carries the relative error γ_n of a length-n dot product (n = dotLength); callers add it.
+   */
+  absForward?(p: P, ms: Float64Array[], out: Float64Array, batch: number): void;
+  /** Affine ops: the offset's absolute value |f(0)| per output element (batch 1), for error terms. */
+  absOffset?(p: P): Float64Array;
+  /** Affine ops: the largest number of terms any output element sums (the n in γ_n). */
+  dotLength?(p: P): number;
+
   /** Marks ops that branch-and-bound may split (piecewise-linear with a kink at 0, e.g. Relu). */
   readonly breakpoints?: 'relu';
-  /** Sound interval bounds of the output from interval bounds of the dynamic inputs. */
-  interval?(p: P, lo: Float64Array[], hi: Float64Array[], outLo: Float64Array, outHi: Float64Array, batch: number): void;
-  /** Backward linear bound propagation (CROWN): see src/bounds. */
-  backwardLinear?: unknown;
-  /** Forward linear bound propagation: see src/bounds. */
-  forwardLinear?: unknown;
-  /** Per-element linear relaxation slopes/offsets for a nonlinear elementwise op: see src/bounds. */
-  relax?: unknown;
+  /**
+   * Elementwise nonlinear ops: sound interval bounds of the output from bounds of the input,
+   * in real arithmetic of the float64 numbers given (outward-rounded where the function is
+   * computed with error). Affine ops get intervals generically from absForward.
+   */
+  interval?(p: P, lo: Float64Array, hi: Float64Array, outLo: Float64Array, outHi: Float64Array): void;
+  /**
+   * Elementwise nonlinear ops: for each element with input bounds [lo, hi], a lower line and an
+   * upper line that hold on the whole interval in real arithmetic with the float64 slopes and
+   * intercepts written: sl·x + bl ≤ f(x) ≤ su·x + bu. `alpha` (same length, may be null)
+   * picks the lower slope for ops that have a family of valid lower lines (ReLU: slope in
+   * [0,1]); null means the op's default (CROWN's adaptive choice).
+   */
+  relax?(p: P, lo: Float64Array, hi: Float64Array, alpha: Float64Array | null, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array): void;
+  /**
+   * Elementwise nonlinear ops, for the LP: several valid lower and upper lines per element
+   * (e.g. ReLU's triangle: y ≥ 0, y ≥ x, y ≤ chord). Returns lines as [slope, intercept] pairs.
+   */
+  relaxCuts?(p: P, lo: number, hi: number): { lower: [number, number][]; upper: [number, number][] };
   /** Lipschitz constant of the op itself, per norm: see src/lipschitz. */
   lipschitz?: unknown;
   /** MILP encoding: see src/relu. */

@@ -52,6 +52,13 @@ export const BatchNormalization: OpKind<BatchNormParams> = {
     const n = p.scale.length;
     for (let i = 0; i < g.length; i++) gx[i] += g[i] * p.scale[i % n];
   },
+  isAffine: () => true,
+  absForward(p, [m], out) {
+    const n = p.scale.length;
+    for (let i = 0; i < out.length; i++) out[i] = m[i] * Math.abs(p.scale[i % n]);
+  },
+  absOffset: (p) => p.shift.map(Math.abs),
+  dotLength: () => 2,
   elementwiseAffine: (p) => ({ scale: p.scale, shift: p.shift }),
   toSpec(p, ctx) {
     const C = p.channels;

@@ -163,3 +163,53 @@ export function binaryToSpec(p: BinaryParams, ctx: ExportContext): SpecNode[] {
   }
   return [{ name: ctx.name, op: p.op, inputs: names, outputs: [ctx.output], attrs: {} }];
 }
+
+/** Affine unless it multiplies two data-dependent tensors or divides by one. */
+export function binaryIsAffine(p: BinaryParams): boolean {
+  if (p.code === BinaryCode.Mul) return p.slot[0] < 0 || p.slot[1] < 0;
+  if (p.code === BinaryCode.Div) return p.slot[1] < 0;
+  return true;
+}
+
+/** |J|·m for the affine cases: a sum of the dynamic operands' m, or |c|·m, or m/|c|. */
+export function binaryAbsForward(p: BinaryParams, ms: Float64Array[], out: Float64Array, batch: number): void {
+  const n = p.outSize;
+  out.fill(0, 0, batch * n);
+  for (let k = 0; k < 2; k++) {
+    const sl = p.slot[k];
+    if (sl < 0) continue;
+    const m = ms[sl];
+    const size = m.length / batch;
+    const idx = p.idx[k];
+    const c = p.consts[1 - k];
+    for (let s = 0; s < batch; s++) {
+      for (let i = 0; i < n; i++) {
+        const v = m[s * size + (idx ? idx[i] : i)];
+        let w = v;
+        if (p.code === BinaryCode.Mul && c) w = v * Math.abs(c[i]);
+        else if (p.code === BinaryCode.Div && c) w = v / Math.abs(c[i]);
+        out[s * n + i] += w;
+      }
+    }
+  }
+}
+
+/** |offset|: the constant operand of Add/Sub, zero for Mul/Div by a constant. */
+export function binaryAbsOffset(p: BinaryParams): Float64Array {
+  const out = new Float64Array(p.outSize);
+  if (p.code === BinaryCode.Add || p.code === BinaryCode.Sub) {
+    for (let k = 0; k < 2; k++) {
+      const c = p.consts[k];
+      if (c) for (let i = 0; i < out.length; i++) out[i] += Math.abs(c[i]);
+    }
+  }
+  return out;
+}
+
+/** Members the four binary ops share for bound propagation. */
+export const binaryBounds = {
+  isAffine: binaryIsAffine,
+  absForward: binaryAbsForward,
+  absOffset: binaryAbsOffset,
+  dotLength: () => 2,
+};

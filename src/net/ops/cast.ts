@@ -33,5 +33,6 @@ export const Cast: OpKind<CastParams> = {
     if (p.toInt) for (let i = 0; i < out.length; i++) out[i] = Math.trunc(x[i]);
     else out.set(x);
   },
+  isAffine: (p) => !p.toInt,
   toSpec: identityToSpec,
 };

@@ -70,6 +70,19 @@ export const Concat: OpKind<ConcatParams> = {
       }
     }
   },
+  isAffine: () => true,
+  /** |J|·m: the dynamic parts' m side by side, zeros where a part is constant. */
+  absForward(p, ms, out, batch) {
+    const zero = { ...p, parts: p.parts.map((q) => (q.slot >= 0 ? q : { ...q, value: { shape: q.value!.shape, data: new Float64Array(q.value!.data.length) } })) };
+    Concat.eval(zero, ms, out, batch);
+  },
+  absOffset(p) {
+    const out = new Float64Array(p.outer * p.outBlock);
+    const abs = { ...p, parts: p.parts.map((q) => (q.slot >= 0 ? { ...q, slot: -1, value: { shape: [], data: new Float64Array(p.outer * q.block) } } : { ...q, value: { shape: q.value!.shape, data: q.value!.data.map(Math.abs) } })) };
+    Concat.eval(abs, [], out, 1);
+    return out;
+  },
+  dotLength: () => 1,
   toSpec(p, ctx) {
     let d = 0;
     const inputs = p.parts.map((part, k) => (part.slot >= 0 ? ctx.inputs[d++] : ctx.addConst(`part${k}`, part.value!)));

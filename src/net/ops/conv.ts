@@ -117,6 +117,16 @@ export const Conv: OpKind<ConvParams> = {
       }
     }
   },
+  isAffine: () => true,
+  absForward(p, ms, out, batch) {
+    Conv.eval({ ...p, weight: p.weight.map(Math.abs), bias: new Float64Array(p.M) }, ms, out, batch);
+  },
+  absOffset(p) {
+    const plane = p.OH * p.OW, out = new Float64Array(p.M * plane);
+    for (let m = 0; m < p.M; m++) out.fill(Math.abs(p.bias[m]), m * plane, (m + 1) * plane);
+    return out;
+  },
+  dotLength: (p) => (p.C / p.group) * p.kH * p.kW + 1,
   /** Absorbs a per-channel affine map after the convolution (BatchNorm folding). */
   absorbAfter(p, a: ElementwiseAffine) {
     const plane = p.OH * p.OW;

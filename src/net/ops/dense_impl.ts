@@ -162,3 +162,39 @@ export function denseAbsorbBefore(p: DenseParams, a: ElementwiseAffine): DensePa
   }
   return { ...p, W, bias };
 }
+
+/** |W|·m for nonnegative m (no bias): the dense map with absolute weights. */
+export function absForwardDense(p: DenseParams, m: Float64Array, out: Float64Array, batch: number): void {
+  const absP: DenseParams = { ...p, W: absW(p), bias: null };
+  evalDense(absP, m, out, batch);
+}
+
+const absCache = new WeakMap<Float64Array, Float64Array>();
+/** The weights' absolute values, computed once per weight array. */
+function absW(p: DenseParams): Float64Array {
+  let a = absCache.get(p.W);
+  if (!a) {
+    a = p.W.map(Math.abs);
+    absCache.set(p.W, a);
+  }
+  return a;
+}
+
+/** |offset| per output element (batch 1). */
+export function absOffsetDense(p: DenseParams): Float64Array {
+  const size = p.mode === 'left' ? p.groups * p.rows * p.N : p.rows * p.N;
+  return p.bias ? p.bias.map(Math.abs) : new Float64Array(size);
+}
+
+/** Terms per output element: K products plus the bias. */
+export function dotLengthDense(p: DenseParams): number {
+  return p.K + 1;
+}
+
+/** Members every dense op shares for bound propagation. */
+export const denseBounds = {
+  isAffine: () => true,
+  absForward: (p: DenseParams, [m]: Float64Array[], out: Float64Array, batch: number) => absForwardDense(p, m, out, batch),
+  absOffset: absOffsetDense,
+  dotLength: dotLengthDense,
+};

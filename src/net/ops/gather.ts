@@ -38,10 +38,16 @@ export const Gather: OpKind<GatherParams> = {
     const m = p.src.length, n = x.length / batch;
     for (let s = 0; s < batch; s++) for (let i = 0; i < m; i++) out[s * m + i] = x[s * n + p.src[i]];
   },
-  backward(p, [x], _out, g, [gx], batch) {
-    const m = p.src.length, n = x.length / batch;
+  backward(p, _ins, _out, g, [gx], batch) {
+    const m = p.src.length, n = gx.length / batch;
     for (let s = 0; s < batch; s++) for (let i = 0; i < m; i++) gx[s * n + p.src[i]] += g[s * m + i];
   },
+  isAffine: () => true,
+  absForward(p, [m], out, batch) {
+    Gather.eval(p, [m], out, batch);
+  },
+  absOffset: (p) => new Float64Array(p.src.length),
+  dotLength: () => 1,
   toSpec(p, ctx) {
     const ind = ctx.addConst('indices', { ...p.indices, dtype: 'int64' });
     return [{ name: ctx.name, op: 'Gather', inputs: [ctx.inputs[0], ind], outputs: [ctx.output], attrs: { axis: p.axis } }];

@@ -1,7 +1,7 @@
 import type { OpKind } from '../op.js';
 import { attrFloat, attrInt, checkAttrs } from '../network.js';
 import { expandTo } from './broadcast_impl.js';
-import { backwardDense, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
+import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
 
 /**
  * ONNX Gemm: Y = alpha·A'·B' + beta·C with a constant B (and C). alpha and beta are folded
@@ -31,6 +31,7 @@ export const Gemm: OpKind<DenseParams> = {
     }
     return { shape: [M, N], params: { mode: 'right', rows: M, K, N, W, bias, transA, groups: 1 }, dynamic: [0] };
   },
+  ...denseBounds,
   eval: (p, [x], out, batch) => evalDense(p, x, out, batch),
   backward: (p, _ins, _out, g, [gx], batch) => backwardDense(p, g, gx, batch),
   absorbAfter: (p, a) => denseAbsorbAfter(p, a),

@@ -1,4 +1,5 @@
 import type { OpKind } from '../op.js';
+import { reluCuts, reluInterval, reluRelax } from './relu_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
 
 /** ONNX LeakyRelu: x for x ≥ 0, alpha·x otherwise (alpha defaults to 0.01). */
@@ -15,5 +16,8 @@ export const LeakyRelu: OpKind<UnaryParams> = {
     const a = p.alpha;
     for (let i = 0; i < g.length; i++) gx[i] += x[i] >= 0 ? g[i] : a * g[i];
   },
+  interval: reluInterval,
+  relax: reluRelax,
+  relaxCuts: reluCuts,
   toSpec: unaryToSpec,
 };

@@ -1,7 +1,7 @@
 import type { OpKind } from '../op.js';
 import { checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
-import { backwardDense, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
+import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
 
 /**
  * ONNX MatMul with one constant operand (a product of two data-dependent tensors is not
@@ -35,6 +35,7 @@ export const MatMul: OpKind<DenseParams> = {
     }
     throw new Error('MatMul of two data-dependent tensors is not supported');
   },
+  ...denseBounds,
   eval: (p, [x], out, batch) => evalDense(p, x, out, batch),
   backward: (p, _ins, _out, g, [gx], batch) => backwardDense(p, g, gx, batch),
   absorbAfter: (p, a) => denseAbsorbAfter(p, a),

@@ -1,4 +1,5 @@
 import type { OpKind } from '../op.js';
+import { reluCuts, reluInterval, reluRelax } from './relu_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
 
 /** ONNX Relu: max(x, 0). Piecewise linear with one kink at 0, so branch-and-bound may split it. */
@@ -13,5 +14,8 @@ export const Relu: OpKind<UnaryParams> = {
   backward(_p, [x], _out, g, [gx]) {
     for (let i = 0; i < g.length; i++) if (x[i] > 0) gx[i] += g[i];
   },
+  interval: reluInterval,
+  relax: reluRelax,
+  relaxCuts: reluCuts,
   toSpec: unaryToSpec,
 };

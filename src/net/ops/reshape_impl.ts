@@ -26,8 +26,14 @@ export function identityToSpec(_p: ReshapeParams, ctx: ExportContext): SpecNode[
 }
 
 /** The shared members of every reshape-only op: copy forward, copy the gradient back. */
-export const reshapeSemantics: Pick<OpKind<ReshapeParams>, 'eval' | 'backward' | 'reshapeOnly'> = {
+export const reshapeSemantics: Pick<OpKind<ReshapeParams>, 'eval' | 'backward' | 'reshapeOnly' | 'isAffine' | 'absForward' | 'absOffset' | 'dotLength'> = {
   reshapeOnly: true,
+  isAffine: () => true,
+  absForward(_p, [m], out) {
+    out.set(m);
+  },
+  absOffset: (p) => new Float64Array(sizeOf(p.shape)),
+  dotLength: () => 1,
   eval(_p, [x], out) {
     out.set(x);
   },

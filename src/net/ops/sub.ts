@@ -1,10 +1,11 @@
 import type { OpKind } from '../op.js';
-import { BinaryCode, backwardBinary, binaryAffine, binaryToSpec, buildBinary, evalBinary, type BinaryParams } from './binary_impl.js';
+import { BinaryCode, backwardBinary, binaryBounds, binaryAffine, binaryToSpec, buildBinary, evalBinary, type BinaryParams } from './binary_impl.js';
 
 /** ONNX Sub: elementwise with multidirectional broadcasting; one operand may be a constant. */
 export const Sub: OpKind<BinaryParams> = {
   onnx: 'Sub',
   build: (ctx) => buildBinary(BinaryCode.Sub, ctx),
+  ...binaryBounds,
   eval: evalBinary,
   backward: backwardBinary,
   toSpec: binaryToSpec,

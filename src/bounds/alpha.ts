@@ -1,0 +1,130 @@
+import type { Network } from '../net/network.js';
+import { prepare } from './prepare.js';
+import { backwardBound, crownIntermediate, finishRows, identityRows, intervalRows, markInfeasible, splitStacked, stackRows, type AlphaSet, type BackwardRecord } from './crown.js';
+import type { BoundsRequest, BoundsResult, NodeBounds } from './types.js';
+
+/** Tuning knobs of α-CROWN (defaults documented per field). */
+export interface AlphaSettings {
+  /** Projected gradient-ascent steps on the lower slopes. Default 20. */
+  iterations: number;
+  /** Adam step size on the slopes (they live in [0, 1]). Default 0.25. */
+  learningRate: number;
+  /** Multiply the step size by this after each step. Default 0.95. */
+  decay: number;
+}
+
+export const ALPHA_DEFAULTS: AlphaSettings = { iterations: 20, learningRate: 0.25, decay: 0.95 };
+
+/**
+ * The relaxed linear network of each row evaluated at x (D·R samples): affine ops as they
+ * are, every nonlinear op replaced by the line the backward pass used for that row and
+ * element. Returns, per relax node, the values at its input (the z in ∂bound/∂α = A·z).
+ */
+function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows: number, target: number): Map<number, Float64Array> {
+  const prep = prepare(net);
+  const vals: (Float64Array | undefined)[] = new Array(net.values.length);
+  vals[net.inputIds[0]] = x;
+  const zs = new Map<number, Float64Array>();
+  const last = prep.producer[target];
+  for (let k = 0; k <= last; k++) {
+    const node = net.nodes[k];
+    const size = net.values[node.output].size;
+    const out = new Float64Array(rows * size);
+    if (prep.kind[k] === 'affine') {
+      node.kind.eval(node.params, node.inputs.map((i) => vals[i]!), out, rows);
+    } else {
+      const z = vals[node.inputs[0]]!;
+      const aOut = rec.aOut.get(k), lines = rec.lines.get(k);
+      if (!aOut || !lines) continue; // does not reach the target
+      zs.set(k, z);
+      for (let i = 0; i < out.length; i++) out[i] = aOut[i] >= 0 ? lines.sl[i] * z[i] + lines.bl[i] : lines.su[i] * z[i] + lines.bu[i];
+    }
+    vals[node.output] = out;
+  }
+  return zs;
+}
+
+/**
+ * α-CROWN: CROWN whose ReLU lower slopes are optimised per domain, row and neuron by projected
+ * Adam ascent on the bound (gradient ∂bound/∂α_j = A_j·z_j at the minimising corner, by the
+ * envelope theorem). Every iterate is a sound CROWN bound with other valid slopes, so the
+ * best one per row is kept: anytime, and never looser than CROWN (the first iterate is CROWN).
+ */
+export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> = {}): BoundsResult {
+  const s = { ...ALPHA_DEFAULTS, ...settings };
+  const { net, region } = req;
+  const prep = prepare(net);
+  const D = region.batch;
+  const m = net.outputSize;
+  const C = req.C ?? identityRows(m);
+  const R = C.length / m;
+  const R2 = 2 * R;
+  const nb: NodeBounds & { infeasible: Uint8Array } = crownIntermediate(req);
+  const out = net.outputIds[0];
+  const A0 = stackRows(C, R, m, D);
+  const n = net.inputSize;
+
+  // Start from CROWN's adaptive slopes, recorded by a first pass.
+  let res = backwardBound(net, nb, region, out, A0, R2, { record: true });
+  const best = Float64Array.from(res.lower);
+  let bestA = res.A, bestBias = res.bias;
+  const alphas: AlphaSet = new Map();
+  const mom = new Map<number, Float64Array>(), vel = new Map<number, Float64Array>();
+  for (const [k, lines] of res.record!.lines) {
+    if (!net.nodes[k].kind.breakpoints) continue; // only ReLU-like ops have a slope family
+    alphas.set(k, Float64Array.from(lines.sl));
+    mom.set(k, new Float64Array(lines.sl.length));
+    vel.set(k, new Float64Array(lines.sl.length));
+  }
+  let lr = s.learningRate;
+  if (alphas.size > 0) {
+    for (let it = 1; it <= s.iterations; it++) {
+      if (req.signal?.aborted) break;
+      // Gradient at the current slopes: corner minimising each row's linear function.
+      const x = new Float64Array(D * R2 * n);
+      for (let d = 0; d < D; d++) {
+        for (let r = 0; r < R2; r++) {
+          const o = (d * R2 + r) * n;
+          for (let k = 0; k < n; k++) x[o + k] = res.A[o + k] >= 0 ? region.lo[d * n + k] : region.hi[d * n + k];
+        }
+      }
+      const zs = relaxedForward(net, res.record!, x, D * R2, out);
+      for (const [k, a] of alphas) {
+        const aOut = res.record!.aOut.get(k)!, z = zs.get(k)!;
+        const mk = mom.get(k)!, vk = vel.get(k)!;
+        for (let i = 0; i < a.length; i++) {
+          const g = aOut[i] > 0 ? aOut[i] * z[i] : 0;
+          mk[i] = 0.9 * mk[i] + 0.1 * g;
+          vk[i] = 0.999 * vk[i] + 0.001 * g * g;
+          const mh = mk[i] / (1 - 0.9 ** it), vh = vk[i] / (1 - 0.999 ** it);
+          let v = a[i] + (lr * mh) / (Math.sqrt(vh) + 1e-12);
+          // Projection onto [0, 1]; the op clamps further to its own valid range.
+          a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
+      }
+      lr *= s.decay;
+      res = backwardBound(net, nb, region, out, A0, R2, { alphas, record: true });
+      let improved = false;
+      for (let i = 0; i < best.length; i++) {
+        if (res.lower[i] > best[i]) { best[i] = res.lower[i]; improved = true; }
+      }
+      if (improved && req.wantCoefficients) { bestA = res.A; bestBias = res.bias; }
+    }
+  }
+  void prep;
+  const { lower, upper } = splitStacked(best, R, D);
+  finishRows(lower, upper, R, D, undefined, intervalRows(C, R, nb.lo[out]!, nb.hi[out]!, D));
+  finishRows(lower, upper, R, D, req.cOffset);
+  markInfeasible(lower, upper, nb.infeasible, R);
+  const result: BoundsResult = { lower, upper, rows: R, nodes: nb };
+  if (req.wantCoefficients) {
+    // Coefficients of the last improving iterate (per-row best may mix iterates; these are still sound lower bounds).
+    result.A = new Float64Array(D * R * n);
+    result.bias = new Float64Array(D * R);
+    for (let d = 0; d < D; d++) {
+      result.A.set(bestA.subarray(d * R2 * n, d * R2 * n + R * n), d * R * n);
+      result.bias.set(bestBias.subarray(d * R2, d * R2 + R), d * R);
+    }
+  }
+  return result;
+}

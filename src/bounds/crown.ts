@@ -1,0 +1,359 @@
+import type { Network } from '../net/network.js';
+import { nextDown } from '../spec/float.js';
+import { gamma, magnitude } from './fp.js';
+import { applySplits, intersectInPlace, nodeInterval } from './ibp.js';
+import { prepare, unsupported, type PreparedNet } from './prepare.js';
+import type { BatchRegion, BoundsRequest, BoundsResult, NodeBounds } from './types.js';
+
+/**
+ * Backward linear bound propagation (CROWN / DeepPoly) with rigorous floating-point error.
+ *
+ * For a target value t and rows A₀ (D domains × R rows × size_t), it computes for every
+ * domain and row a lower bound of A₀·t that holds for every input of the domain, in real
+ * arithmetic, although every step runs in float64:
+ * - through an affine op, A ← A·J (the op's own transpose), bias += A·offset, and the
+ *   rounding of both is charged as γ_n·|A|·(|J|·m_in + |offset|), m_in = max(|l|, |u|) of the
+ *   op's input;
+ * - through an elementwise nonlinearity, each coefficient picks the op's lower line when
+ *   positive and its upper line when negative (the lines are sound in real arithmetic), and
+ *   the rounding of A·s and of A·b is charged likewise;
+ * - at the input, the linear function is minimised over the box (and over the ball with the
+ *   dual norm, keeping the larger), the accumulated error and the concretisation's own
+ *   γ_{n+1} term are subtracted, and the result steps down one ulp.
+ */
+
+/** What a backward pass records for α-CROWN's gradient (only when asked). */
+export interface BackwardRecord {
+  /** Per relax node index: the coefficients on its output (D × R × size). */
+  aOut: Map<number, Float64Array>;
+  /** Per relax node index: the lines used, per domain and row (D × R × size each). */
+  lines: Map<number, { sl: Float64Array; bl: Float64Array; su: Float64Array; bu: Float64Array }>;
+}
+
+export interface BackwardResult {
+  /** D × R sound lower bounds of the rows. */
+  lower: Float64Array;
+  /** D × R × n coefficients w.r.t. the input and D × R constants (before the error terms). */
+  A: Float64Array;
+  bias: Float64Array;
+  /** D × R accumulated rounding-error allowance (already subtracted in `lower`). */
+  err: Float64Array;
+  record?: BackwardRecord;
+}
+
+/** Per relax node index: α (lower-line parameter) per domain, row and element (D × R × size). */
+export type AlphaSet = Map<number, Float64Array>;
+
+/**
+ * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
+ * value the propagation passes (`b` must hold the inputs of every nonlinear op before target).
+ */
+export function backwardBound(
+  net: Network,
+  b: NodeBounds,
+  region: BatchRegion,
+  target: number,
+  A0: Float64Array,
+  R: number,
+  opts: { alphas?: AlphaSet; record?: boolean } = {},
+): BackwardResult {
+  const prep = prepare(net);
+  const D = region.batch;
+  const A: (Float64Array | undefined)[] = new Array(net.values.length);
+  A[target] = A0;
+  const bias = new Float64Array(D * R);
+  const err = new Float64Array(D * R);
+  const record: BackwardRecord | undefined = opts.record ? { aOut: new Map(), lines: new Map() } : undefined;
+  const last = prep.producer[target];
+  for (let k = last; k >= 0; k--) {
+    const node = net.nodes[k];
+    const aOut = A[node.output];
+    if (!aOut) continue;
+    if (node.output !== target || !opts.record) A[node.output] = undefined;
+    const sizeOut = net.values[node.output].size;
+    const rows = D * R;
+    if (prep.kind[k] === 'affine') {
+      const off = prep.offset[k]!, absOff = prep.absOffset[k]!;
+      const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
+      const absFm = new Float64Array(D * sizeOut);
+      node.kind.absForward!(node.params, mIn, absFm, D);
+      const g = gamma(sizeOut + 1);
+      for (let d = 0; d < D; d++) {
+        const fo = d * sizeOut;
+        for (let r = 0; r < R; r++) {
+          const ro = (d * R + r) * sizeOut;
+          let s = 0, e = 0;
+          for (let j = 0; j < sizeOut; j++) {
+            const a = aOut[ro + j];
+            if (a === 0) continue;
+            s += a * off[j];
+            e += Math.abs(a) * (absFm[fo + j] + absOff[j]);
+          }
+          bias[d * R + r] += s;
+          err[d * R + r] += g * e;
+        }
+      }
+      const gIns = node.inputs.map((i) => (A[i] ??= new Float64Array(rows * net.values[i].size)));
+      node.kind.backward(node.params, [], aOut, aOut, gIns, rows);
+    } else if (prep.kind[k] === 'relax') {
+      const vin = node.inputs[0];
+      const lo = b.lo[vin]!, hi = b.hi[vin]!;
+      const m = magnitude(lo, hi);
+      const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
+      const sl = new Float64Array(sizeOut), bl = new Float64Array(sizeOut), su = new Float64Array(sizeOut), bu = new Float64Array(sizeOut);
+      const alphas = opts.alphas?.get(k);
+      const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
+      const g = gamma(sizeOut + 1);
+      for (let d = 0; d < D; d++) {
+        const lo_d = lo.subarray(d * sizeOut, (d + 1) * sizeOut), hi_d = hi.subarray(d * sizeOut, (d + 1) * sizeOut);
+        if (!alphas) node.kind.relax!(node.params, lo_d, hi_d, null, sl, bl, su, bu);
+        for (let r = 0; r < R; r++) {
+          const ro = (d * R + r) * sizeOut;
+          if (alphas) node.kind.relax!(node.params, lo_d, hi_d, alphas.subarray(ro, ro + sizeOut), sl, bl, su, bu);
+          if (rec) { rec.sl.set(sl, ro); rec.bl.set(bl, ro); rec.su.set(su, ro); rec.bu.set(bu, ro); }
+          let s = 0, e = 0;
+          for (let j = 0; j < sizeOut; j++) {
+            const a = aOut[ro + j];
+            if (a === 0) continue;
+            let c: number, t: number;
+            if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
+            aIn[ro + j] += c;
+            s += t;
+            e += Math.abs(c) * m[d * sizeOut + j] + Math.abs(t);
+          }
+          bias[d * R + r] += s;
+          err[d * R + r] += g * e;
+        }
+      }
+      if (record) { record.aOut.set(k, aOut); record.lines.set(k, rec!); }
+    } else {
+      unsupported(node, 'linear bound (CROWN)');
+    }
+  }
+  const n = net.inputSize;
+  const Ain = A[net.inputIds[0]] ?? new Float64Array(D * R * n);
+  const lower = concretize(Ain, bias, err, region, R);
+  return { lower, A: Ain, bias, err, record };
+}
+
+/**
+ * Sound lower bound of A·x + bias − err over each domain's region (D × R): the box minimum,
+ * and for L2/L1 balls also A·x₀ − r·‖A‖_q, keeping the larger. Rounding of the sums is charged
+ * as γ_{n+1}·(Σ|a_k|·max(|l_k|, |u_k|) + |bias|); the result steps down one ulp.
+ */
+export function concretize(A: Float64Array, bias: Float64Array, err: Float64Array, region: BatchRegion, R: number): Float64Array {
+  const D = region.batch;
+  const n = A.length / (D * R);
+  const { lo, hi, ball } = region;
+  const out = new Float64Array(D * R);
+  const g = gamma(n + 1);
+  for (let d = 0; d < D; d++) {
+    const xo = d * n;
+    for (let r = 0; r < R; r++) {
+      const ao = (d * R + r) * n;
+      const b = bias[d * R + r];
+      let s = b, mag = Math.abs(b);
+      for (let k = 0; k < n; k++) {
+        const a = A[ao + k];
+        if (a === 0) continue;
+        const l = lo[xo + k], u = hi[xo + k];
+        s += a > 0 ? a * l : a * u;
+        const ml = Math.abs(l), mu = Math.abs(u);
+        mag += Math.abs(a) * (ml > mu ? ml : mu);
+      }
+      let best = nextDown(s - err[d * R + r] - g * mag);
+      if (ball && ball.norm !== 'inf') {
+        let sc = b, magc = Math.abs(b), dual = 0;
+        for (let k = 0; k < n; k++) {
+          const a = A[ao + k];
+          const c = ball.center[xo + k];
+          sc += a * c;
+          magc += Math.abs(a * c);
+          if (ball.norm === '2') dual += a * a;
+          else if (Math.abs(a) > dual) dual = Math.abs(a);
+        }
+        if (ball.norm === '2') dual = Math.sqrt(dual) * (1 + gamma(n));
+        const viaBall = nextDown(sc - ball.radius * dual * (1 + 4 * 2 ** -53) - err[d * R + r] - g * magc);
+        if (viaBall > best) best = viaBall;
+      }
+      out[d * R + r] = best;
+    }
+  }
+  return out;
+}
+
+/** Elements of a nonlinear op's input that need linear bounds: the unstable ones for ReLU-like ops, all others otherwise (union over domains). */
+function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float64Array, D: number): number[] {
+  const node = net.nodes[k];
+  const size = net.values[node.inputs[0]].size;
+  const need: number[] = [];
+  for (let j = 0; j < size; j++) {
+    let any = false;
+    for (let d = 0; d < D && !any; d++) {
+      const l = lo[d * size + j], h = hi[d * size + j];
+      any = node.kind.breakpoints ? l < 0 && h > 0 : h > l;
+    }
+    if (any) need.push(j);
+  }
+  return need;
+}
+
+/**
+ * Bounds of every value by IBP interleaved with CROWN: before each nonlinear op, the bounds of
+ * its input are tightened by a backward pass (rows ±e_j for the elements that need it) and
+ * intersected with the interval bounds, the splits and the parent's bounds.
+ */
+export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible: Uint8Array } {
+  const { net, region } = req;
+  const prep: PreparedNet = prepare(net);
+  const D = region.batch;
+  const b: NodeBounds = { lo: new Array(net.values.length), hi: new Array(net.values.length) };
+  const inId = net.inputIds[0];
+  b.lo[inId] = region.lo;
+  b.hi[inId] = region.hi;
+  const infeasible = new Uint8Array(D);
+  const tightened = new Set<number>([inId]);
+  net.nodes.forEach((node, k) => {
+    if (req.signal?.aborted) throw req.signal.reason;
+    if (prep.kind[k] === 'relax') {
+      const v = node.inputs[0];
+      if (!tightened.has(v)) {
+        tightened.add(v);
+        const size = net.values[v].size;
+        const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D);
+        if (need.length > 0) {
+          const R = 2 * need.length;
+          const A0 = new Float64Array(D * R * size);
+          for (let d = 0; d < D; d++) {
+            need.forEach((j, i) => {
+              A0[(d * R + 2 * i) * size + j] = 1;
+              A0[(d * R + 2 * i + 1) * size + j] = -1;
+            });
+          }
+          const { lower } = backwardBound(net, b, region, v, A0, R);
+          const lo = b.lo[v]!, hi = b.hi[v]!;
+          for (let d = 0; d < D; d++) {
+            need.forEach((j, i) => {
+              const l = lower[d * R + 2 * i], u = -lower[d * R + 2 * i + 1];
+              if (l > lo[d * size + j]) lo[d * size + j] = l;
+              if (u < hi[d * size + j]) hi[d * size + j] = u;
+            });
+          }
+        }
+      }
+      const split = req.splits?.get(k);
+      if (split) {
+        if (v === inId) { b.lo[v] = Float64Array.from(b.lo[v]!); b.hi[v] = Float64Array.from(b.hi[v]!); }
+        applySplits(split, b.lo[v]!, b.hi[v]!, infeasible, D);
+      }
+    }
+    nodeInterval(net, k, b, D);
+    intersectInPlace(b.lo[node.output]!, b.hi[node.output]!, req.parent?.lo[node.output], req.parent?.hi[node.output]);
+  });
+  return { ...b, infeasible };
+}
+
+/** Rows [C; −C] for every domain: lower bounds of −C·y are negated upper bounds of C·y. */
+export function stackRows(C: Float64Array, R: number, m: number, D: number): Float64Array {
+  const A0 = new Float64Array(D * 2 * R * m);
+  for (let d = 0; d < D; d++) {
+    const o = d * 2 * R * m;
+    for (let i = 0; i < R * m; i++) {
+      A0[o + i] = C[i];
+      A0[o + R * m + i] = -C[i];
+    }
+  }
+  return A0;
+}
+
+/** The identity rows over m outputs. */
+export function identityRows(m: number): Float64Array {
+  const C = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) C[i * m + i] = 1;
+  return C;
+}
+
+/** Sound bounds of C·y from interval bounds of y (D × R each), rounding charged as in concretize. */
+export function intervalRows(C: Float64Array, R: number, lo: Float64Array, hi: Float64Array, D: number): { lower: Float64Array; upper: Float64Array } {
+  const m = C.length / R;
+  const region: BatchRegion = { batch: D, lo, hi };
+  const zeros = new Float64Array(D * 2 * R);
+  const both = concretize(stackRows(C, R, m, D), zeros, zeros, region, 2 * R);
+  return splitStacked(both, R, D);
+}
+
+/** Split D × 2R stacked lower bounds into lower and upper bounds of the R rows. */
+export function splitStacked(both: Float64Array, R: number, D: number): { lower: Float64Array; upper: Float64Array } {
+  const lower = new Float64Array(D * R), upper = new Float64Array(D * R);
+  for (let d = 0; d < D; d++) {
+    for (let r = 0; r < R; r++) {
+      lower[d * R + r] = both[d * 2 * R + r];
+      upper[d * R + r] = -both[d * 2 * R + R + r];
+    }
+  }
+  return { lower, upper };
+}
+
+/** Add a constant per row (rounded outward) and intersect with other bounds of the same rows. */
+export function finishRows(lower: Float64Array, upper: Float64Array, R: number, D: number, cOffset?: Float64Array, other?: { lower: Float64Array; upper: Float64Array }): void {
+  for (let d = 0; d < D; d++) {
+    for (let r = 0; r < R; r++) {
+      const i = d * R + r;
+      if (other) {
+        if (other.lower[i] > lower[i]) lower[i] = other.lower[i];
+        if (other.upper[i] < upper[i]) upper[i] = other.upper[i];
+      }
+    }
+  }
+  if (cOffset) {
+    for (let d = 0; d < D; d++) {
+      for (let r = 0; r < R; r++) {
+        const i = d * R + r, c = cOffset[r];
+        if (c === 0) continue;
+        lower[i] = nextDown(lower[i] + c);
+        upper[i] = -nextDown(-(upper[i] + c));
+      }
+    }
+  }
+}
+
+/**
+ * CROWN bounds of the rows C·y (+ cOffset) for a batch of domains: intermediate bounds by
+ * interleaved IBP/CROWN, final rows by one backward pass of [C; −C], intersected with the
+ * interval bounds of the rows. Sound (see the module comment); infeasible domains (emptied
+ * by splits) get lower = +∞, upper = −∞.
+ */
+export function crown(req: BoundsRequest): BoundsResult {
+  const { net, region } = req;
+  const D = region.batch;
+  const m = net.outputSize;
+  const C = req.C ?? identityRows(m);
+  const R = C.length / m;
+  const nb = crownIntermediate(req);
+  const out = net.outputIds[0];
+  const res = backwardBound(net, nb, region, out, stackRows(C, R, m, D), 2 * R);
+  const { lower, upper } = splitStacked(res.lower, R, D);
+  finishRows(lower, upper, R, D, undefined, intervalRows(C, R, nb.lo[out]!, nb.hi[out]!, D));
+  finishRows(lower, upper, R, D, req.cOffset);
+  markInfeasible(lower, upper, nb.infeasible, R);
+  const result: BoundsResult = { lower, upper, rows: R, nodes: nb };
+  if (req.wantCoefficients) {
+    const n = net.inputSize;
+    result.A = new Float64Array(D * R * n);
+    result.bias = new Float64Array(D * R);
+    for (let d = 0; d < D; d++) {
+      result.A.set(res.A.subarray(d * 2 * R * n, d * 2 * R * n + R * n), d * R * n);
+      result.bias.set(res.bias.subarray(d * 2 * R, d * 2 * R + R), d * R);
+    }
+  }
+  return result;
+}
+
+/** Domains emptied by their splits satisfy every claim: mark them with lower = +∞, upper = −∞. */
+export function markInfeasible(lower: Float64Array, upper: Float64Array, infeasible: Uint8Array, R: number): void {
+  for (let d = 0; d < infeasible.length; d++) {
+    if (!infeasible[d]) continue;
+    lower.fill(Infinity, d * R, (d + 1) * R);
+    upper.fill(-Infinity, d * R, (d + 1) * R);
+  }
+}

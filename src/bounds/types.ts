@@ -1,0 +1,58 @@
+import type { Network } from '../net/network.js';
+
+export type BoundMethod = 'ibp' | 'crown' | 'alpha' | 'lp';
+export const BOUND_METHODS: readonly BoundMethod[] = ['ibp', 'crown', 'alpha', 'lp'];
+
+export type Norm = 'inf' | '2' | '1';
+
+/**
+ * The input region of a batch of D domains. `lo`/`hi` (D × n) are always set: a box, or the
+ * box hull of the ball intersected with its domain box. With `ball`, the last CROWN step also
+ * uses the dual norm (A·x0 ± r·‖A‖_q) and keeps the tighter of the two — both are sound.
+ */
+export interface BatchRegion {
+  batch: number;
+  lo: Float64Array;
+  hi: Float64Array;
+  ball?: { center: Float64Array; radius: number; norm: Norm };
+}
+
+/** Bounds of every value (index = value id), each D × size; undefined where not computed. */
+export interface NodeBounds {
+  lo: (Float64Array | undefined)[];
+  hi: (Float64Array | undefined)[];
+}
+
+/**
+ * ReLU splits of a batch of domains: for each node id of a splittable op, an Int8Array of
+ * D × size with +1 (input ≥ 0: active), −1 (input ≤ 0: inactive) or 0 (free).
+ */
+export type SplitSet = Map<number, Int8Array>;
+
+/** Everything a bounding call takes. */
+export interface BoundsRequest {
+  net: Network;
+  region: BatchRegion;
+  /** Specification rows over the output, R × m, shared by every domain (default: the identity). */
+  C?: Float64Array;
+  /** Constant part of the rows: bounds are of C·y + cOffset (default 0). */
+  cOffset?: Float64Array;
+  splits?: SplitSet;
+  /** Bounds known for a superset of each domain (e.g. the parent's): results are intersected with them. */
+  parent?: NodeBounds;
+  /** Return the final lower-bound coefficients w.r.t. the input (D × R × n) and their constant (D × R). */
+  wantCoefficients?: boolean;
+  /** Abort between steps; an aborted call throws its reason. */
+  signal?: AbortSignal;
+}
+
+/** Bounds of the rows of C·y (+ cOffset) for every domain: each D × R. */
+export interface BoundsResult {
+  lower: Float64Array;
+  upper: Float64Array;
+  rows: number;
+  nodes: NodeBounds;
+  /** With wantCoefficients: lower(C·y)_r ≥ Σ_k A[r,k]·x_k + bias[r] for every x in the domain (sound). */
+  A?: Float64Array;
+  bias?: Float64Array;
+}
