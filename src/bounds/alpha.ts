@@ -1,4 +1,5 @@
 import type { Network } from '../net/network.js';
+import { nextDown } from '../spec/float.js';
 import { prepare } from './prepare.js';
 import { backwardBound, crownIntermediate, finishRows, identityRows, intervalRows, markInfeasible, splitStacked, stackRows, type AlphaSet, type BackwardRecord } from './crown.js';
 import type { BoundsRequest, BoundsResult, NodeBounds } from './types.js';
@@ -67,7 +68,7 @@ export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> 
   // Start from CROWN's adaptive slopes, recorded by a first pass.
   let res = backwardBound(net, nb, region, out, A0, R2, { record: true });
   const best = Float64Array.from(res.lower);
-  let bestA = res.A, bestBias = res.bias;
+  let bestA = res.A, bestBias = res.bias, bestErr = res.err;
   const alphas: AlphaSet = new Map();
   const mom = new Map<number, Float64Array>(), vel = new Map<number, Float64Array>();
   for (const [k, lines] of res.record!.lines) {
@@ -108,7 +109,7 @@ export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> 
       for (let i = 0; i < best.length; i++) {
         if (res.lower[i] > best[i]) { best[i] = res.lower[i]; improved = true; }
       }
-      if (improved && req.wantCoefficients) { bestA = res.A; bestBias = res.bias; }
+      if (improved && req.wantCoefficients) { bestA = res.A; bestBias = res.bias; bestErr = res.err; }
     }
   }
   void prep;
@@ -123,7 +124,8 @@ export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> 
     result.bias = new Float64Array(D * R);
     for (let d = 0; d < D; d++) {
       result.A.set(bestA.subarray(d * R2 * n, d * R2 * n + R * n), d * R * n);
-      result.bias.set(bestBias.subarray(d * R2, d * R2 + R), d * R);
+      // The constant with the rounding allowance taken off, so the linear function is itself sound.
+      for (let r = 0; r < R; r++) result.bias[d * R + r] = nextDown(bestBias[d * R2 + r] - bestErr[d * R2 + r]);
     }
   }
   return result;

@@ -176,7 +176,8 @@ export function concretize(A: Float64Array, bias: Float64Array, err: Float64Arra
         const viaBall = nextDown(sc - ball.radius * dual * (1 + 4 * 2 ** -53) - err[d * R + r] - g * magc);
         if (viaBall > best) best = viaBall;
       }
-      out[d * R + r] = best;
+      // NaN (∞ − ∞ or 0·∞ after an overflow, or an infinite input bound) bounds nothing: −∞.
+      out[d * R + r] = best === best ? best : -Infinity;
     }
   }
   return out;
@@ -343,7 +344,8 @@ export function crown(req: BoundsRequest): BoundsResult {
     result.bias = new Float64Array(D * R);
     for (let d = 0; d < D; d++) {
       result.A.set(res.A.subarray(d * 2 * R * n, d * 2 * R * n + R * n), d * R * n);
-      result.bias.set(res.bias.subarray(d * 2 * R, d * 2 * R + R), d * R);
+      // The constant with the rounding allowance taken off, so the linear function is itself sound.
+      for (let r = 0; r < R; r++) result.bias[d * R + r] = nextDown(res.bias[d * 2 * R + r] - res.err[d * 2 * R + r]);
     }
   }
   return result;

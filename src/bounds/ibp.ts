@@ -35,8 +35,10 @@ export function affineInterval(node: NetNode, absOffset: Float64Array, los: Floa
   const size = n / batch;
   for (let i = 0; i < n; i++) {
     const t = cRad[i] + g * (cAll[i] + absOffset[i % size]);
-    outLo[i] = nextDown(cMid[i] - t);
-    outHi[i] = nextUp(cMid[i] + t);
+    const lo = nextDown(cMid[i] - t), hi = nextUp(cMid[i] + t);
+    // NaN (∞ − ∞ after an overflow, or an infinite input bound): no information, not a bound.
+    outLo[i] = lo === lo ? lo : -Infinity;
+    outHi[i] = hi === hi ? hi : Infinity;
   }
 }
 

@@ -43,6 +43,7 @@ export function parseJsonModel(text: string, file: string): GraphSpec {
   if (!j || typeof j !== 'object' || j.format !== JSON_FORMAT) throw new InputError(`${file}: not a lipcert JSON model ("format" must be "${JSON_FORMAT}")`);
   if (j.version !== 1) throw new InputError(`${file}: unsupported JSON model version ${JSON.stringify(j.version)} (lipcert reads version 1)`);
   if (!Array.isArray(j.inputs) || !Array.isArray(j.outputs) || !Array.isArray(j.nodes)) throw new InputError(`${file}: "inputs", "outputs" and "nodes" must be arrays`);
+  if (j.initializers != null && !Array.isArray(j.initializers)) throw new InputError(`${file}: "initializers" must be an array`);
   const inputs = j.inputs.map((i: any, k: number) => {
     if (!i || typeof i.name !== 'string' || !Array.isArray(i.shape) || i.shape.some((d: unknown) => !Number.isInteger(d) || (d as number) <= 0)) {
       throw new InputError(`${file}: inputs[${k}] needs a "name" and a "shape" of positive integers`);

@@ -140,7 +140,7 @@ export function buildNetwork(spec: GraphSpec, meta: Partial<NetworkMeta> = {}): 
       built = kind.build({ node: node.name, op: node.op, inputs, attrs: node.attrs, opset: spec.opset });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new InputError(`${spec.source}: ${where(spec, node)}: ${msg}`);
+      throw new InputError(`${where(spec, node)}: ${msg}`);
     }
     const outName = node.outputs[0];
     if (built.constant) {

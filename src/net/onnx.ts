@@ -66,7 +66,9 @@ function readAttr(a: onnxProto.onnx.IAttributeProto, file: string, node: string)
     case T.FLOAT: return a.f ?? 0;
     case T.INT: return num(a.i as LongLike);
     case T.STRING: return dec(a.s);
-    case T.TENSOR: return readTensor(a.t!, file);
+    case T.TENSOR:
+      if (!a.t) throw new InputError(`${file}: node '${node}' has tensor attribute '${a.name}' without a tensor`);
+      return readTensor(a.t, file);
     case T.FLOATS: return (a.floats ?? []).slice();
     case T.INTS: return (a.ints ?? []).map((v) => num(v as LongLike));
     case T.STRINGS: return (a.strings ?? []).map(dec);
@@ -156,9 +158,14 @@ function writeTensor(name: string, t: ConstTensor, floatType: number): onnxProto
   return { name, dims: t.shape, dataType, rawData: raw };
 }
 
+const FLOAT_ATTRS = ['alpha', 'beta', 'epsilon', 'ratio', 'momentum'];
+
 function writeAttr(name: string, v: AttrValue, floatType: number): onnxProto.onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'number') return Number.isInteger(v) && !['alpha', 'beta', 'epsilon', 'ratio', 'momentum'].includes(name) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
+  if (typeof v === 'number' && FLOAT_ATTRS.includes(name) && Math.fround(v) !== v) {
+    throw new InputError(`attribute ${name} = ${v} is not a float32 value, and ONNX stores float attributes as float32: write this model as .json to keep it exact`);
+  }
+  if (typeof v === 'number') return Number.isInteger(v) && !FLOAT_ATTRS.includes(name) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'string')) return { name, type: T.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };

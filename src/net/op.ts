@@ -165,7 +165,8 @@ export class MissingSemanticsError extends Error {
 /** A user-facing error about an input (file, option, shape): the CLI prints it on one line and exits 2. */
 export class InputError extends Error {
   constructor(message: string) {
-    super(message);
+    // Names read from files may hold control characters; the CLI's message must stay one line.
+    super(message.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
     this.name = 'InputError';
   }
 }

@@ -1,0 +1,128 @@
+import FlatQueue from 'flatqueue';
+
+/**
+ * The one branch-and-bound engine (verify, reach, radius and ReLU enumeration each plug in
+ * their own domain type and bounding). It only orders, batches and prunes; what a domain
+ * means, how it is bounded and split, is the problem's.
+ *
+ * Contract: a domain's `lower` is a sound lower bound of the objective over the domain. A
+ * domain whose lower bound exceeds `threshold` is proved and dropped. The search ends with
+ * `proved` when no domain is left, `found` when the problem reports a witness, or
+ * `timeout`/`memory`/`aborted` with the best global lower bound proved so far (the minimum over
+ * open domains, which is sound at every moment).
+ */
+
+export interface BoundedDomain<D> {
+  domain: D;
+  /** Sound lower bound of the objective over the domain (+∞ when the domain is empty). */
+  lower: number;
+}
+
+export interface BnbProblem<D> {
+  /** Bound the root domains (called once). */
+  roots(): Promise<BoundedDomain<D>[]>;
+  /**
+   * Split each parent and bound the children, all in as few batched calls as the problem can
+   * make. Children that are proved may be returned or omitted. May report a witness.
+   */
+  expand(parents: BoundedDomain<D>[], signal: AbortSignal): Promise<{ children: BoundedDomain<D>[]; witness?: unknown }>;
+  /** A domain is proved when its lower bound exceeds this (default 0). */
+  threshold?: number;
+}
+
+export interface BnbSettings {
+  /** Parents expanded per step (their children are bounded in one batch). Default 64. */
+  batch: number;
+  /** Open domains allowed before giving up with `memory`. Default 500,000. */
+  maxOpen: number;
+  /** performance.now() value at which to stop with `timeout` (checked before every batch). Default: none. */
+  deadline: number;
+}
+
+export const BNB_DEFAULTS: BnbSettings = { batch: 64, maxOpen: 500_000, deadline: Infinity };
+
+export interface BnbStats {
+  visited: number;
+  open: number;
+  /** Best proved lower bound of the objective over everything still open (or, when none is, over the proved domains). */
+  globalLower: number;
+  elapsed: number;
+}
+
+export type BnbOutcome = 'proved' | 'found' | 'timeout' | 'memory' | 'aborted';
+
+export interface BnbResult {
+  outcome: BnbOutcome;
+  witness?: unknown;
+  stats: BnbStats;
+}
+
+/**
+ * Best-first branch and bound: always expand the open domains with the lowest bounds. Checks
+ * the signal before every batch; a deadline is an AbortSignal whose reason is 'timeout'.
+ */
+export async function branchAndBound<D>(
+  problem: BnbProblem<D>,
+  settings: Partial<BnbSettings> = {},
+  signal: AbortSignal = new AbortController().signal,
+  onProgress?: (s: BnbStats) => void,
+): Promise<BnbResult> {
+  const s = { ...BNB_DEFAULTS, ...settings };
+  const threshold = problem.threshold ?? 0;
+  const start = performance.now();
+  const queue = new FlatQueue<number>();
+  const store = new Map<number, BoundedDomain<D>>();
+  let nextId = 0;
+  let visited = 0;
+  let minProved = Infinity;
+  const stats = (): BnbStats => ({
+    visited,
+    open: queue.length,
+    globalLower: queue.length > 0 ? Math.min(queue.peekValue()!, minProved) : minProved,
+    elapsed: (performance.now() - start) / 1000,
+  });
+  const push = (d: BoundedDomain<D>) => {
+    visited++;
+    if (d.lower > threshold) {
+      if (d.lower < minProved) minProved = d.lower;
+    } else {
+      const id = nextId++;
+      store.set(id, d);
+      queue.push(id, d.lower);
+    }
+  };
+  const stopReason = (): BnbOutcome => (signal.reason === 'timeout' ? 'timeout' : 'aborted');
+  for (const r of await problem.roots()) push(r);
+  let lastYield = performance.now();
+  while (queue.length > 0) {
+    // Bounding is synchronous: yield to the event loop now and then so timers and signals fire.
+    if (performance.now() - lastYield > 50) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
+    if (performance.now() >= s.deadline) return { outcome: 'timeout', stats: stats() };
+    if (signal.aborted) return { outcome: stopReason(), stats: stats() };
+    if (queue.length > s.maxOpen) return { outcome: 'memory', stats: stats() };
+    const parents: BoundedDomain<D>[] = [];
+    while (parents.length < s.batch && queue.length > 0) {
+      const id = queue.pop()!;
+      parents.push(store.get(id)!);
+      store.delete(id);
+    }
+    let res;
+    try {
+      res = await problem.expand(parents, signal);
+    } catch (e) {
+      if (signal.aborted) {
+        // Put the parents back so the reported global bound stays sound.
+        for (const p of parents) { const id = nextId++; store.set(id, p); queue.push(id, p.lower); }
+        return { outcome: stopReason(), stats: stats() };
+      }
+      throw e;
+    }
+    if (res.witness !== undefined) return { outcome: 'found', witness: res.witness, stats: stats() };
+    for (const c of res.children) push(c);
+    onProgress?.(stats());
+  }
+  return { outcome: 'proved', stats: stats() };
+}
