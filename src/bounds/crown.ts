@@ -2,6 +2,7 @@ import type { Network } from '../net/network.js';
 import { nextDown } from '../spec/float.js';
 import { gamma, magnitude } from './fp.js';
 import { applySplits, intersectInPlace, nodeInterval } from './ibp.js';
+import { ForwardLinear, forwardIntermediate } from './forward_linear.js';
 import { prepare, unsupported, type PreparedNet } from './prepare.js';
 import type { BatchRegion, BoundsRequest, BoundsResult, NodeBounds } from './types.js';
 
@@ -199,12 +200,17 @@ function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float6
   return need;
 }
 
+/** Networks with at most this many inputs get forward-mode intermediate bounds under 'auto'. */
+export const FORWARD_MODE_MAX_INPUTS = 20;
+
 /**
  * Bounds of every value by IBP interleaved with CROWN: before each nonlinear op, the bounds of
  * its input are tightened by a backward pass (rows ±e_j for the elements that need it) and
  * intersected with the interval bounds, the splits and the parent's bounds.
  */
 export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible: Uint8Array } {
+  const mode = req.intermediate ?? 'auto';
+  if (mode === 'forward') return forwardIntermediate(req);
   const { net, region } = req;
   const prep: PreparedNet = prepare(net);
   const D = region.batch;
@@ -214,6 +220,9 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
   b.hi[inId] = region.hi;
   const infeasible = new Uint8Array(D);
   const tightened = new Set<number>([inId]);
+  // With few inputs, forward linear bounds are cheap and far tighter than intervals: they
+  // decide which neurons are unstable, so backward passes run only for those.
+  const fwd = mode === 'auto' && net.inputSize <= FORWARD_MODE_MAX_INPUTS ? new ForwardLinear(req, b) : null;
   net.nodes.forEach((node, k) => {
     if (req.signal?.aborted) throw req.signal.reason;
     if (prep.kind[k] === 'relax') {
@@ -248,8 +257,11 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
         applySplits(split, b.lo[v]!, b.hi[v]!, infeasible, D);
       }
     }
-    nodeInterval(net, k, b, D);
-    intersectInPlace(b.lo[node.output]!, b.hi[node.output]!, req.parent?.lo[node.output], req.parent?.hi[node.output]);
+    if (fwd) fwd.step(k);
+    else {
+      nodeInterval(net, k, b, D);
+      intersectInPlace(b.lo[node.output]!, b.hi[node.output]!, req.parent?.lo[node.output], req.parent?.hi[node.output]);
+    }
   });
   return { ...b, infeasible };
 }

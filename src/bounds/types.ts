@@ -42,6 +42,12 @@ export interface BoundsRequest {
   parent?: NodeBounds;
   /** Return the final lower-bound coefficients w.r.t. the input (D × R × n) and their constant (D × R). */
   wantCoefficients?: boolean;
+  /**
+   * How intermediate bounds are computed: 'backward' (CROWN per unstable neuron), 'forward'
+   * (forward-mode linear bounds, cheap for few inputs), or 'auto' (forward when the network has
+   * at most 20 inputs). Default 'auto'.
+   */
+  intermediate?: 'auto' | 'forward' | 'backward';
   /** Abort between steps; an aborted call throws its reason. */
   signal?: AbortSignal;
 }

@@ -4,9 +4,11 @@ import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import type { Property, PropertyDisjunct } from '../spec/property.js';
+import { nextDown } from '../spec/float.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import { branchAndBound, type BnbStats, type BoundedDomain } from './bnb.js';
+import { combinedRowsBound } from './combine_rows.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, type FalsifySettings } from './falsify.js';
 
@@ -172,6 +174,14 @@ class InputSplitProblem {
       this.rows.ranges.forEach(([a, b], p) => {
         let best = b === a ? -Infinity : rowLower[a], bestRow = a;
         for (let r = a + 1; r < b; r++) if (rowLower[r] > best) { best = rowLower[r]; bestRow = r; }
+        if (!(best > 0) && b - a > 1 && !(polyLower[p] > 0)) {
+          // No single row refutes the polytope: try a convex combination of its rows.
+          // res.bias bounds C·y; the rows are C·y − d: add the offsets, rounded down.
+          const A = res.A!.subarray((k * R + a) * n, (k * R + b) * n);
+          const bias = Float64Array.from({ length: b - a }, (_, i) => nextDown(res.bias![k * R + a + i] + this.rows.cOffset[a + i]));
+          const comb = combinedRowsBound(A, bias, b - a, d.lo, d.hi);
+          if (comb > best) best = comb;
+        }
         if (best > polyLower[p]) polyLower[p] = best;
         if (polyLower[p] < obj) obj = polyLower[p];
         if (!(polyLower[p] > 0) && (weakest < 0 || polyLower[p] < polyLower[weakest])) { weakest = p; weakRow = bestRow; }
