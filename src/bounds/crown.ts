@@ -56,7 +56,7 @@ export function backwardBound(
   target: number,
   A0: Float64Array,
   R: number,
-  opts: { alphas?: AlphaSet; record?: boolean } = {},
+  opts: { alphas?: AlphaSet; record?: boolean; absCache?: Map<number, Float64Array> } = {},
 ): BackwardResult {
   const prep = prepare(net);
   const D = region.batch;
@@ -75,9 +75,14 @@ export function backwardBound(
     const rows = D * R;
     if (prep.kind[k] === 'affine') {
       const off = prep.offset[k]!, absOff = prep.absOffset[k]!;
-      const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
-      const absFm = new Float64Array(D * sizeOut);
-      node.kind.absForward!(node.params, mIn, absFm, D);
+      // |J|·m_in depends only on the input bounds, final once computed: cached per bounding call.
+      let absFm = opts.absCache?.get(k);
+      if (!absFm) {
+        const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
+        absFm = new Float64Array(D * sizeOut);
+        node.kind.absForward!(node.params, mIn, absFm, D);
+        opts.absCache?.set(k, absFm);
+      }
       const g = gamma(sizeOut + 1);
       for (let d = 0; d < D; d++) {
         const fo = d * sizeOut;
@@ -220,6 +225,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
   b.hi[inId] = region.hi;
   const infeasible = new Uint8Array(D);
   const tightened = new Set<number>([inId]);
+  const absCache = new Map<number, Float64Array>();
   // With few inputs, forward linear bounds are cheap and far tighter than intervals: they
   // decide which neurons are unstable, so backward passes run only for those.
   const fwd = mode === 'auto' && net.inputSize <= FORWARD_MODE_MAX_INPUTS ? new ForwardLinear(req, b) : null;
@@ -240,7 +246,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
               A0[(d * R + 2 * i + 1) * size + j] = -1;
             });
           }
-          const { lower } = backwardBound(net, b, region, v, A0, R);
+          const { lower } = backwardBound(net, b, region, v, A0, R, { absCache });
           const lo = b.lo[v]!, hi = b.hi[v]!;
           for (let d = 0; d < D; d++) {
             need.forEach((j, i) => {

@@ -68,6 +68,14 @@ export function buildCli(argv: string[]) {
         .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
         .option('method', { type: 'string', choices: ['ibp', 'crown', 'alpha', 'lp'], default: 'crown', describe: 'bounding method' }),
     (a) => guarded(async () => (await import('./commands/bounds.js')).runBounds(a as any)))
+    .command('verify <model> <prop>', 'decide a VNN-LIB property: sat (with a counterexample), unsat, timeout or unknown', (y) =>
+      modelArg(y)
+        .positional('prop', { type: 'string', demandOption: true, describe: 'VNN-LIB property (the unsafe region; plain or gzipped)' })
+        .option('timeout', { type: 'string', describe: 'seconds for the whole run, counted from the process start (positive; default: no limit)' })
+        .option('result-file', { type: 'string', describe: 'write the VNN-COMP result file here (atomically; "error" on bad input)' })
+        .option('preset', { type: 'string', describe: 'settings preset: default or acasxu' })
+        .option('workers', { type: 'string', describe: 'parallel workers (default: the number of cores); accepted, but the current search is single-threaded and ignores it' }),
+    (a) => guarded(async () => (await import('./commands/verify.js')).runVerify(a as any)))
     .command('demo', 'the bundled example: the MNIST classifier on 10 test digits', (y) => y, (a) =>
       guarded(async () => (await import('./commands/demo.js')).runDemo(a as any)))
     .demandCommand(1, 'name a command (see --help)')

@@ -22,6 +22,12 @@ export interface VerifySettings {
   minWidth: number;
   /** Open domains allowed before answering unknown (memory cap). Default 500,000. */
   maxOpen: number;
+  /**
+   * Recompute intermediate bounds from scratch (backward CROWN) when a domain is this many splits
+   * away from its last fresh computation; in between, children reuse the parent's bounds
+   * intersected with their own cheap forward-mode bounds. 1 = always fresh. Default 1.
+   */
+  freshEvery: number;
   /** Falsification before and during the search. */
   falsify: FalsifySettings;
   /** Seed of the random generator. Default 0. */
@@ -33,6 +39,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   trialSplits: 3,
   minWidth: 1e-9,
   maxOpen: 500_000,
+  freshEvery: 1,
   falsify: FALSIFY_DEFAULTS,
   seed: 0,
 };
@@ -77,6 +84,8 @@ interface BoxDomain {
   nodes?: NodeBounds;
   /** Per polytope: the best lower bound of max_r (C_r·y − d_r) proved on this box or an ancestor (> 0: refuted). */
   polyLower: Float64Array;
+  /** Splits since the intermediate bounds were last computed from scratch. */
+  age: number;
   /** Lower bound per row and the coefficients of the row closest to proof (for branching). */
   rowLower?: Float64Array;
   branchA?: Float64Array;
@@ -154,13 +163,26 @@ class InputSplitProblem {
 
   /** Bound a batch of boxes; returns bounded domains and any validated counterexample. */
   bound(doms: BoxDomain[], signal?: AbortSignal): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
+    if (this.s.freshEvery <= 1 || doms.every((d) => !d.nodes || d.age >= this.s.freshEvery)) return this.boundGroup(doms, 'auto', signal);
+    // Two groups, each bounded in one batch; results keep the input order.
+    const fresh = doms.map((d) => !d.nodes || d.age >= this.s.freshEvery);
+    const a = this.boundGroup(doms.filter((_, k) => fresh[k]), 'auto', signal);
+    if (a.cex) return a;
+    const b = this.boundGroup(doms.filter((_, k) => !fresh[k]), 'forward', signal);
+    if (b.cex) return b;
+    let ia = 0, ib = 0;
+    return { bounded: doms.map((_, k) => (fresh[k] ? a.bounded[ia++] : b.bounded[ib++])) };
+  }
+
+  private boundGroup(doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
+    if (doms.length === 0) return { bounded: [] };
     const { net } = this;
     const n = net.inputSize, D = doms.length;
     const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
     doms.forEach((d, k) => { lo.set(d.lo, k * n); hi.set(d.hi, k * n); });
     const res: BoundsResult = crown({
       net, region: { batch: D, lo, hi }, C: this.rows.C, cOffset: this.rows.cOffset,
-      parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal,
+      parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal, intermediate,
     });
     this.boundedDomains += D;
     const R = this.rows.R;
@@ -186,7 +208,7 @@ class InputSplitProblem {
         if (polyLower[p] < obj) obj = polyLower[p];
         if (!(polyLower[p] > 0) && (weakest < 0 || polyLower[p] < polyLower[weakest])) { weakest = p; weakRow = bestRow; }
       });
-      const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower, nodes: sliceNodes(res.nodes, k, D), rowLower: Float64Array.from(rowLower) };
+      const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower, nodes: sliceNodes(res.nodes, k, D), rowLower: Float64Array.from(rowLower), age: intermediate === 'auto' ? 0 : d.age };
       if (weakest >= 0 && weakRow < R) {
         const A = res.A!.subarray((k * R + weakRow) * n, (k * R + weakRow + 1) * n);
         dom.branchA = Float64Array.from(A);
@@ -222,7 +244,7 @@ class InputSplitProblem {
   }
 
   async roots(): Promise<BoundedDomain<BoxDomain>[]> {
-    const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity) };
+    const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity), age: 0 };
     const { bounded, cex } = this.bound([root]);
     if (cex) throw new FoundCounterexample(cex);
     return bounded;
@@ -240,8 +262,8 @@ class InputSplitProblem {
         const mid = 0.5 * (d.lo[i] + d.hi[i]);
         const loHi = Float64Array.from(d.hi); loHi[i] = mid;
         const hiLo = Float64Array.from(d.lo); hiLo[i] = mid;
-        kids.push({ lo: d.lo, hi: loHi, polyLower: d.polyLower, nodes: d.nodes });
-        kids.push({ lo: hiLo, hi: d.hi, polyLower: d.polyLower, nodes: d.nodes });
+        kids.push({ lo: d.lo, hi: loHi, polyLower: d.polyLower, nodes: d.nodes, age: d.age + 1 });
+        kids.push({ lo: hiLo, hi: d.hi, polyLower: d.polyLower, nodes: d.nodes, age: d.age + 1 });
       }
     });
     if (kids.length === 0) return { children: [] };

@@ -60,9 +60,14 @@ function box(lo: number[], hi: number[]): BatchRegion {
   return { batch: 1, lo: Float64Array.from(lo), hi: Float64Array.from(hi) };
 }
 
-async function allBounds(net: Network, region: BatchRegion, C?: Float64Array, cOffset?: Float64Array): Promise<Map<BoundMethod, BoundsResult>> {
-  const out = new Map<BoundMethod, BoundsResult>();
+/** Intermediate-bound modes of CROWN tested besides the default ('auto'). */
+const MODES = ['forward', 'backward'] as const;
+
+/** Every method's bounds, plus CROWN with each intermediate mode (keys 'crown[forward]', ...). */
+async function allBounds(net: Network, region: BatchRegion, C?: Float64Array, cOffset?: Float64Array): Promise<Map<string, BoundsResult>> {
+  const out = new Map<string, BoundsResult>();
   for (const m of METHODS) out.set(m, await computeBounds({ net, region, C, cOffset }, m));
+  for (const mode of MODES) out.set(`crown[${mode}]`, await computeBounds({ net, region, C, cOffset, intermediate: mode }, 'crown'));
   return out;
 }
 
@@ -83,7 +88,7 @@ function exactRange(net: Network, xs: Float64Array, C?: Float64Array, cOffset?: 
 }
 
 /** Failures where a method's bounds do not contain the exact [min, max] of some row. */
-function containFailures(res: Map<BoundMethod, BoundsResult>, min: Q[], max: Q[], what: string): string[] {
+function containFailures(res: Map<string, BoundsResult>, min: Q[], max: Q[], what: string): string[] {
   const fails: string[] = [];
   for (const [m, r] of res) {
     for (let i = 0; i < min.length; i++) {
@@ -98,7 +103,7 @@ function containFailures(res: Map<BoundMethod, BoundsResult>, min: Q[], max: Q[]
 }
 
 /** Failures where the node bounds of a method miss the exact value of an intermediate value. */
-function nodeFailures(net: Network, res: Map<BoundMethod, BoundsResult>, values: Q[][][], what: string): string[] {
+function nodeFailures(net: Network, res: Map<string, BoundsResult>, values: Q[][][], what: string): string[] {
   const fails: string[] = [];
   for (const [m, r] of res) {
     for (let id = 0; id < net.values.length; id++) {
@@ -507,7 +512,7 @@ describe('closed-form ranges (tight where the relaxation is exact)', () => {
 
   it('specification rows: C·y + c on relu(x) − relu(−x) (= x) with C = [2; −3], c = [1, 0.5]', async () => {
     const net = mlp([{ W: [[1], [-1]], b: [0, 0], act: 'Relu' }, { W: [[1, -1]], b: [0] }]);
-    const res = new Map<BoundMethod, BoundsResult>();
+    const res = new Map<string, BoundsResult>();
     for (const m of METHODS) res.set(m, await computeBounds({ net, region: box([-1], [2]), C: Float64Array.of(2, -3), cOffset: Float64Array.of(1, 0.5) }, m));
     // 2x + 1 ∈ [−1, 5], −3x + 0.5 ∈ [−5.5, 3.5].
     expect(containFailures(res, [Q.int(-1), Q.of(-11n, 2n)], [Q.int(5), Q.of(7n, 2n)], 'rows')).toEqual([]);

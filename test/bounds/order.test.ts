@@ -24,11 +24,15 @@ if (!HAVE_LP) console.warn('[bounds/order] src/bounds/lp.ts does not exist: the 
 const HAVE_BENCH = haveBenchmarks();
 
 /** Pairs (tighter, looser) whose containment is checked. */
-const PAIRS: [BoundMethod, BoundMethod][] = [['crown', 'ibp'], ['alpha', 'crown'], ...(HAVE_LP ? [['lp', 'crown'] as [BoundMethod, BoundMethod]] : [])];
+const PAIRS: [string, string][] = [
+  ['crown', 'ibp'], ['alpha', 'crown'], ...(HAVE_LP ? [['lp', 'crown'] as [string, string]] : []),
+  // CROWN with each intermediate mode forced, and α-CROWN over the same intermediate bounds.
+  ['crown[forward]', 'ibp'], ['alpha[forward]', 'crown[forward]'], ['crown[backward]', 'ibp'], ['alpha[backward]', 'crown[backward]'],
+];
 const METHODS: BoundMethod[] = HAVE_LP ? ['ibp', 'crown', 'alpha', 'lp'] : ['ibp', 'crown', 'alpha'];
 
 /** Rows where `tight` is not inside `loose` (lower_tight ≥ lower_loose, upper_tight ≤ upper_loose), exactly. */
-function orderFailures(res: Map<BoundMethod, BoundsResult>, what: string): string[] {
+function orderFailures(res: Map<string, BoundsResult>, what: string): string[] {
   const fails: string[] = [];
   for (const [tight, loose] of PAIRS) {
     const t = res.get(tight), l = res.get(loose);
@@ -41,9 +45,12 @@ function orderFailures(res: Map<BoundMethod, BoundsResult>, what: string): strin
   return fails;
 }
 
-async function allBounds(net: Network, region: BatchRegion, C?: Float64Array, cOffset?: Float64Array, methods = METHODS): Promise<Map<BoundMethod, BoundsResult>> {
-  const res = new Map<BoundMethod, BoundsResult>();
+async function allBounds(net: Network, region: BatchRegion, C?: Float64Array, cOffset?: Float64Array, methods = METHODS): Promise<Map<string, BoundsResult>> {
+  const res = new Map<string, BoundsResult>();
   for (const m of methods) res.set(m, await computeBounds({ net, region, C, cOffset }, m));
+  for (const mode of ['forward', 'backward'] as const) {
+    for (const m of ['crown', 'alpha'] as const) res.set(`${m}[${mode}]`, await computeBounds({ net, region, C, cOffset, intermediate: mode }, m));
+  }
   return res;
 }
 

@@ -1,12 +1,15 @@
 /**
- * Property-based soundness of every bounding method: on 200+ random networks (dense ReLU,
- * LeakyRelu, Sigmoid, Tanh; residual nets whose Add joins two dynamic branches; Sub/Div input
- * normalisation with BatchNormalization, simplified or not; small conv nets) and random regions
- * (boxes of widths 1e-6 to 2 — two of them as one batch of D = 2 domains —, L∞/L2/L1 balls with
- * and without the [0, 1] domain), the bounds of every method (ibp, crown, alpha, and lp when
- * src/bounds/lp.ts exists) contain the outputs of 10,000 sampled points per region plus the
- * region's corners (all for ≤ 10 inputs, else 256 random ones) — also for random specification
- * rows C with an offset, and for the bounds of every intermediate value.
+ * Property-based soundness of every bounding method: on 225 random networks (dense ReLU,
+ * LeakyRelu, Sigmoid, Tanh with 1–6 layers of widths 2–64; residual nets whose Add joins two
+ * dynamic branches; Sub/Div input normalisation with BatchNormalization, simplified or not; small
+ * conv nets; nets mixing MatMul/Gather/Concat/broadcasting ops) and random regions (boxes of
+ * widths 1e-6 to 2 — two of them as one batch of D = 2 domains —, L∞/L2/L1 balls with and
+ * without the [0, 1] domain, sometimes two balls in one batch), the bounds of every method (ibp,
+ * crown, alpha, and lp when src/bounds/lp.ts exists) contain the outputs of 10,000 sampled points
+ * per region plus the region's corners (all for ≤ 10 inputs, else 256 random ones) — also for
+ * random specification rows C with an offset, and for the bounds of every intermediate value.
+ * Also: point regions, batches vs single calls, huge inputs (no NaN), structural edge cases,
+ * ReLU splits, parent bounds, the coefficients of wantCoefficients, LP intermediate tightening.
  *
  * The bounds are about the network in REAL arithmetic; a float64 sample outside a bound is
  * re-evaluated exactly in rationals (test/helpers/exact.ts) and only an exact violation fails.
@@ -17,25 +20,23 @@ import { describe, expect, it } from 'vitest';
 import { computeBounds, type BatchRegion, type BoundMethod, type BoundsResult, type SplitSet } from '../../src/bounds/index.js';
 import { forwardAll } from '../../src/net/forward.js';
 import { REPO_ROOT } from '../helpers/benchmarks.js';
-import { compileExact, exactRows, Q, qVec } from '../helpers/exact.js';
+import { compileExact, exactRows, isPiecewiseLinear, Q, qVec } from '../helpers/exact.js';
 import {
-  checkBounds, checkStats, evalSamples, randomBall, randomBox, randomBoundsCase, randomRows, samplePoints, stackRegions,
+  ballRegion, checkBounds, checkStats, evalSamples, randomBall, randomBox, randomBoundsCase, randomRows, samplePoints, stackRegions,
   type BoundsCase, type NetFamily, type Samples,
 } from '../helpers/random_bounds_nets.js';
-import { Rng } from '../helpers/random_net.js';
+import { buildFromSpec, GraphBuilder, Rng } from '../helpers/random_net.js';
 
 const HAVE_LP = existsSync(join(REPO_ROOT, 'src', 'bounds', 'lp.ts'));
 if (!HAVE_LP) console.warn('[bounds/soundness] src/bounds/lp.ts does not exist: the lp method is skipped');
 const METHODS: BoundMethod[] = HAVE_LP ? ['ibp', 'crown', 'alpha', 'lp'] : ['ibp', 'crown', 'alpha'];
-/** The LP is solved per row by HiGHS: only on the smaller nets, to keep the file fast. */
-const LP_MAX_NEURONS = 96;
 
 const SAMPLES = 10_000;
 
 /** lp.ts's counters of its last call (proved LPs vs CROWN fallbacks), loaded without a static import. */
 const lpStatsModule = './../../src/bounds/lp.js';
-const lpStats: { proved: number; fallback: number } | undefined = HAVE_LP ? (await import(/* @vite-ignore */ lpStatsModule)).lastLpStats : undefined;
-const lpTotals = { calls: 0, proved: 0, fallback: 0 };
+const lpStats: { proved: number; fallback: number; seconds: number } | undefined = HAVE_LP ? (await import(/* @vite-ignore */ lpStatsModule)).lastLpStats : undefined;
+const lpTotals = { calls: 0, proved: 0, fallback: 0, seconds: 0 };
 
 /** Families and how many networks of each (225 in all). */
 const FAMILIES: [NetFamily, number][] = [
@@ -49,15 +50,9 @@ const FAMILIES: [NetFamily, number][] = [
   ['mixed', 20],
 ];
 
-function neurons(c: BoundsCase): number {
-  let s = 0;
-  for (const node of c.net.nodes) if (node.kind.relax) s += c.net.values[node.output].size;
-  return s;
-}
-
 async function boundsOf(c: BoundsCase, region: BatchRegion, method: BoundMethod, C?: Float64Array, cOffset?: Float64Array, wantCoefficients = false): Promise<BoundsResult> {
   const res = await computeBounds({ net: c.net, region, C, cOffset, wantCoefficients }, method);
-  if (method === 'lp' && lpStats) { lpTotals.calls++; lpTotals.proved += lpStats.proved; lpTotals.fallback += lpStats.fallback; }
+  if (method === 'lp' && lpStats) { lpTotals.calls++; lpTotals.proved += lpStats.proved; lpTotals.fallback += lpStats.fallback; lpTotals.seconds += lpStats.seconds; }
   return res;
 }
 
@@ -102,16 +97,28 @@ async function runCase(family: NetFamily, seed: number): Promise<void> {
   const { C, cOffset } = rows;
   const boxes = [randomBox(rng, n), randomBox(rng, n)];
   const ball = randomBall(rng, n);
-  const groups = [{ regs: boxes, batch: stackRegions(boxes) }, { regs: [ball], batch: ball.region }];
-  const methods = METHODS.filter((mt) => mt !== 'lp' || neurons(c) <= LP_MAX_NEURONS);
+  // Every third net: a batch of two balls (same radius, norm and domain; another centre).
+  const balls = [ball];
+  if (seed % 3 === 0) {
+    const center = ball.ball!.center.map((v) => Math.min(1, Math.max(ball.ball!.domain ? 0 : -1, v + rng.uniform(-0.3, 0.3))));
+    balls.push({ label: `${ball.label} (2nd centre)`, ...ballRegion(center, ball.ball!.radius, ball.ball!.norm, ball.ball!.domain) });
+  }
+  const groups = [{ regs: boxes, batch: stackRegions(boxes) }, { regs: balls, batch: stackRegions(balls) }];
   const fails: string[] = [];
   for (const g of groups) {
     // Samples (and their forward values) per domain, shared by every method.
     const smps = g.regs.map((reg) => evalSamples(c.net, samplePoints(rng, reg, SAMPLES), C, cOffset));
-    for (const method of methods) {
+    for (const method of METHODS) {
       const res = await boundsOf(c, g.batch, method, C, cOffset);
       g.regs.forEach((reg, d) => {
         fails.push(...checkBounds(c.net, res, d, smps[d], { C, cOffset, pwl: c.pwl, nodes: method !== 'lp', what: `${method} on ${reg.label}` }));
+      });
+    }
+    // CROWN with each intermediate mode forced ('auto' picks forward for ≤ 20 inputs).
+    for (const mode of ['forward', 'backward'] as const) {
+      const res = await computeBounds({ net: c.net, region: g.batch, C, cOffset, intermediate: mode }, seed % 2 ? 'crown' : 'alpha');
+      g.regs.forEach((reg, d) => {
+        fails.push(...checkBounds(c.net, res, d, smps[d], { C, cOffset, pwl: c.pwl, nodes: true, what: `${seed % 2 ? 'crown' : 'alpha'}[${mode}] on ${reg.label}` }));
       });
     }
   }
@@ -189,6 +196,44 @@ describe('bounds: special regions', () => {
   });
 });
 
+describe('structural edge cases', () => {
+  type Build = (g: GraphBuilder, n: number) => string;
+  const gemm = (g: GraphBuilder, x: string, i: number, o: number) => g.gemm(`fc${g.nodes.length}`, x, i, o);
+  const CASES: [string, Build][] = [
+    ['an activation on the input, the output is an activation', (g, n) => g.activation('Tanh', 't', gemm(g, g.activation('Relu', 'r', 'input'), n, 3))],
+    ['activations in a row (Relu → Relu → Sigmoid → LeakyRelu)', (g, n) => gemm(g, g.activation('LeakyRelu', 'l', g.activation('Sigmoid', 's', g.activation('Relu', 'r2', g.activation('Relu', 'r1', gemm(g, 'input', n, 5))))), 5, 2)],
+    ['only reshapes (the output is the input)', (g) => g.node('Flatten', 'f', [g.node('Identity', 'id', ['input'])], { axis: 1 })],
+    ['Add of an activation and the network input', (g, n) => gemm(g, g.node('Add', 'add', [g.activation('LeakyRelu', 'l', g.activation('Sigmoid', 's', 'input')), 'input']), n, 2)],
+    ['two activations of one value joined by Concat', (g, n) => {
+      const h = gemm(g, 'input', n, 4);
+      return gemm(g, g.node('Concat', 'cat', [g.activation('Relu', 'r', h), g.activation('Tanh', 't', h)], { axis: 1 }), 8, 2);
+    }],
+    ['Add(h, h) and Sub(h, h) of one ReLU output', (g, n) => {
+      const h = g.activation('Relu', 'r', gemm(g, 'input', n, 4));
+      return gemm(g, g.node('Concat', 'cat', [g.node('Add', 'twice', [h, h]), g.node('Sub', 'zero', [h, h])], { axis: 1 }), 8, 3);
+    }],
+  ];
+  it.each(CASES.map(([name], i) => [name, i] as const))('%s', async (_name, i) => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const n = 1 + seed;
+      const g = new GraphBuilder({ seed, float32: false }, { name: 'input', shape: [1, n] });
+      const out = CASES[i][1](g, n);
+      const spec = g.finish(out, 'edge');
+      const c: BoundsCase = { seed, family: 'dense-relu', label: `${CASES[i][0]} (seed ${seed})`, spec, net: buildFromSpec(spec), pwl: false };
+      c.pwl = isPiecewiseLinear(c.net);
+      const rng = new Rng(seed);
+      const regs = [randomBox(rng, n, [0.1, 2]), randomBall(rng, n)];
+      for (const reg of regs) {
+        const smp = evalSamples(c.net, samplePoints(rng, reg, 2000));
+        for (const method of METHODS) {
+          const res = await boundsOf(c, reg.region, method);
+          expect(checkBounds(c.net, res, 0, smp, { pwl: c.pwl, nodes: method !== 'lp', what: `${method} on ${reg.label}` }), c.label).toEqual([]);
+        }
+      }
+    }
+  });
+});
+
 describe('bounds with ReLU splits and parent bounds', () => {
   it.each(Array.from({ length: 16 }, (_, i) => i + 1))('net #%i: split domains contain the samples that satisfy the split', async (seed) => {
     // The first network (from this seed on) with unstable ReLU inputs over a wide box.
@@ -226,8 +271,8 @@ describe('bounds with ReLU splits and parent bounds', () => {
     const region: BatchRegion = { batch: D, lo, hi };
     const fails: string[] = [];
     let checked = 0;
-    for (const method of ['ibp', 'crown', 'alpha'] as const) {
-      const res = await computeBounds({ net: c.net, region, splits }, method);
+    for (const [method, intermediate] of [...METHODS.map((mt) => [mt, undefined] as const), ['crown', 'forward'] as const, ['crown', 'backward'] as const]) {
+      const res = await computeBounds({ net: c.net, region, splits, intermediate }, method);
       for (let d = 0; d < D; d++) {
         const [k, j] = picks[d >> 1];
         const sign = d % 2 === 0 ? 1 : -1;
@@ -241,7 +286,7 @@ describe('bounds with ReLU splits and parent bounds', () => {
         const sub = new Float64Array(keep.length * n);
         keep.forEach((s, i) => sub.set(xs.subarray(s * n, (s + 1) * n), i * n));
         const smp = evalSamples(c.net, sub);
-        fails.push(...checkBounds(c.net, res, d, smp, { pwl: c.pwl, nodes: false, what: `${method} split ${sign > 0 ? '+' : '-'} node ${k}[${j}]` }));
+        fails.push(...checkBounds(c.net, res, d, smp, { pwl: c.pwl, nodes: false, what: `${method}${intermediate ? `[${intermediate}]` : ''} split ${sign > 0 ? '+' : '-'} node ${k}[${j}]` }));
       }
     }
     expect(fails, c.label).toEqual([]);
@@ -262,10 +307,10 @@ describe('bounds with ReLU splits and parent bounds', () => {
     const child = { label: 'sub-box', region: { batch: 1, lo, hi } };
     const smp = evalSamples(c.net, samplePoints(rng, child, 3000));
     const fails: string[] = [];
-    for (const method of ['ibp', 'crown', 'alpha'] as const) {
-      const parent = (await computeBounds({ net: c.net, region: parentReg.region }, method)).nodes;
-      const res = await computeBounds({ net: c.net, region: child.region, parent }, method);
-      fails.push(...checkBounds(c.net, res, 0, smp, { pwl: c.pwl, nodes: true, what: `${method} with parent` }));
+    for (const [method, intermediate] of [...METHODS.map((mt) => [mt, undefined] as const), ['crown', 'forward'] as const, ['crown', 'backward'] as const]) {
+      const parent = (await computeBounds({ net: c.net, region: parentReg.region, intermediate }, method)).nodes;
+      const res = await computeBounds({ net: c.net, region: child.region, parent, intermediate }, method);
+      fails.push(...checkBounds(c.net, res, 0, smp, { pwl: c.pwl, nodes: true, what: `${method}${intermediate ? `[${intermediate}]` : ''} with parent` }));
     }
     expect(fails, c.label).toEqual([]);
   });
@@ -279,9 +324,24 @@ describe('logs', () => {
 });
 
 describe.skipIf(!HAVE_LP)('lp', () => {
+  it.each([1, 2, 3, 4, 5, 6])('with intermediate LP tightening (net #%i): sound outputs and intermediate bounds', async (seed) => {
+    const c = randomBoundsCase(9500 + seed, seed % 2 ? 'dense-relu' : 'residual', { maxWidth: 12, maxLayers: 4 });
+    const rng = new Rng(seed);
+    const reg = randomBox(rng, c.net.inputSize, [0.1, 2]);
+    const rows = randomRows(rng, c.net.outputSize);
+    const smp = evalSamples(c.net, samplePoints(rng, reg, 5000), rows.C, rows.cOffset);
+    const res = await computeBounds({ net: c.net, region: reg.region, C: rows.C, cOffset: rows.cOffset }, 'lp', { lp: { intermediate: true, timeLimit: 5 } });
+    expect(checkBounds(c.net, res, 0, smp, { C: rows.C, cOffset: rows.cOffset, pwl: c.pwl, nodes: true, what: 'lp (intermediate)' }), c.label).toEqual([]);
+    const cr = await computeBounds({ net: c.net, region: reg.region, C: rows.C, cOffset: rows.cOffset }, 'crown');
+    for (let r = 0; r < res.rows; r++) {
+      expect(res.lower[r]).toBeGreaterThanOrEqual(cr.lower[r]);
+      expect(res.upper[r]).toBeLessThanOrEqual(cr.upper[r]);
+    }
+  });
+
   it('proved most of its LPs through their duals (it did not only fall back to CROWN)', () => {
     if (lpTotals.calls === 0) return; // the random-network tests were filtered out
-    console.info(`[bounds/soundness] lp: ${lpTotals.calls} calls, ${lpTotals.proved} LPs proved, ${lpTotals.fallback} fell back to CROWN`);
+    console.info(`[bounds/soundness] lp: ${lpTotals.calls} calls, ${lpTotals.proved} LPs proved, ${lpTotals.fallback} fell back to CROWN, ${lpTotals.seconds.toFixed(1)} s`);
     expect(lpTotals.proved).toBeGreaterThan(lpTotals.fallback);
   });
 });

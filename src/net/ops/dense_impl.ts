@@ -93,9 +93,31 @@ export function evalDense(p: DenseParams, x: Float64Array, out: Float64Array, ba
   }
 }
 
+const transposeCache = new WeakMap<Float64Array, DenseParams>();
+/** The transposed map x ↦ Wᵀ·x as dense params (cached per weight array). */
+function transposed(p: DenseParams): DenseParams {
+  let t = transposeCache.get(p.W);
+  if (!t) {
+    const { K, N, W } = p;
+    const WT = new Float64Array(K * N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) WT[k * N + n] = W[n * K + k];
+    t = { mode: 'right', rows: 1, K: N, N: K, W: WT, bias: null, transA: false, groups: 1 };
+    transposeCache.set(p.W, t);
+  }
+  return t;
+}
+
 /** Vector–Jacobian product: gx += gᵀ·W (exact in real arithmetic). */
 export function backwardDense(p: DenseParams, g: Float64Array, gx: Float64Array, batch: number): void {
   const { K, N, W } = p;
+  if (p.mode === 'right' && !p.transA) {
+    // Rows of g times Wᵀ with the blocked forward kernel (dot products, no scattered stores).
+    const R = batch * p.rows;
+    const tmp = new Float64Array(R * K);
+    evalDense(transposed(p), g, tmp, R);
+    for (let i = 0; i < tmp.length; i++) gx[i] += tmp[i];
+    return;
+  }
   if (p.mode === 'left') {
     const M = p.rows, T = batch * p.groups;
     for (let t = 0; t < T; t++) {
