@@ -17,8 +17,9 @@ export function reluInterval(p: UnaryParams, lo: Float64Array, hi: Float64Array,
   const a = leak(p);
   for (let i = 0; i < lo.length; i++) {
     const l = lo[i], h = hi[i];
-    outLo[i] = l >= 0 ? l : a === 0 ? 0 : nextDown(a * l);
-    outHi[i] = h >= 0 ? h : a === 0 ? 0 : -nextDown(-(a * h));
+    // A NaN bound carries no information: widen it (never let it become a finite bound).
+    outLo[i] = l >= 0 ? l : l !== l ? (a === 0 ? 0 : -Infinity) : a === 0 ? 0 : nextDown(a * l);
+    outHi[i] = h >= 0 ? h : h !== h ? Infinity : a === 0 ? 0 : -nextDown(-(a * h));
   }
 }
 
