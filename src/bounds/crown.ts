@@ -189,18 +189,28 @@ export function concretize(A: Float64Array, bias: Float64Array, err: Float64Arra
   return out;
 }
 
-/** Elements of a nonlinear op's input that need linear bounds: the unstable ones for ReLU-like ops, all others otherwise (union over domains). */
-function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float64Array, D: number): number[] {
+/**
+ * Stable ReLU-like inputs whose interval comes within this fraction of its width of the kink
+ * also get backward passes: their tighter bounds let later layers prove more neurons stable
+ * (measured on ACAS Xu: without them some instances need 10× more domains).
+ */
+const NEAR_KINK_FRACTION = 0.25;
+/**
+ * Per domain, the elements of a nonlinear op's input that need linear bounds: for ReLU-like ops
+ * the unstable ones and the stable ones near the kink, every non-constant one otherwise.
+ */
+function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float64Array, D: number): number[][] {
   const node = net.nodes[k];
   const size = net.values[node.inputs[0]].size;
-  const need: number[] = [];
-  for (let j = 0; j < size; j++) {
-    let any = false;
-    for (let d = 0; d < D && !any; d++) {
+  const need: number[][] = [];
+  for (let d = 0; d < D; d++) {
+    const list: number[] = [];
+    for (let j = 0; j < size; j++) {
       const l = lo[d * size + j], h = hi[d * size + j];
-      any = node.kind.breakpoints ? l < 0 && h > 0 : h > l;
+      if (node.kind.breakpoints ? l < 0 && h > 0 : h > l) list.push(j);
+      else if (node.kind.breakpoints && Math.min(Math.abs(l), Math.abs(h)) < NEAR_KINK_FRACTION * (h - l)) list.push(j);
     }
-    if (any) need.push(j);
+    need.push(list);
   }
   return need;
 }
@@ -236,12 +246,15 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
       if (!tightened.has(v)) {
         tightened.add(v);
         const size = net.values[v].size;
+        // Each domain gets rows ±e_j for its own unstable elements (padded with zero rows,
+        // which the kernels skip), not for the union over the batch.
         const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D);
-        if (need.length > 0) {
-          const R = 2 * need.length;
+        const maxNeed = need.reduce((a, l) => Math.max(a, l.length), 0);
+        if (maxNeed > 0) {
+          const R = 2 * maxNeed;
           const A0 = new Float64Array(D * R * size);
           for (let d = 0; d < D; d++) {
-            need.forEach((j, i) => {
+            need[d].forEach((j, i) => {
               A0[(d * R + 2 * i) * size + j] = 1;
               A0[(d * R + 2 * i + 1) * size + j] = -1;
             });
@@ -249,7 +262,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
           const { lower } = backwardBound(net, b, region, v, A0, R, { absCache });
           const lo = b.lo[v]!, hi = b.hi[v]!;
           for (let d = 0; d < D; d++) {
-            need.forEach((j, i) => {
+            need[d].forEach((j, i) => {
               const l = lower[d * R + 2 * i], u = -lower[d * R + 2 * i + 1];
               if (l > lo[d * size + j]) lo[d * size + j] = l;
               if (u < hi[d * size + j]) hi[d * size + j] = u;

@@ -1,4 +1,4 @@
-import { Network, type NetNode } from './network.js';
+import { Network, type NetNode, type ValueInfo } from './network.js';
 
 /** What the simplifier did, for `lipcert info` and the tests. */
 export interface SimplifyReport {
@@ -71,5 +71,26 @@ export function simplify(net: Network): { net: Network; report: SimplifyReport }
       }
     }
   }
-  return { net: new Network(net.values, nodes, net.inputIds, net.outputIds, net.meta), report };
+  return { net: compact(new Network(net.values, nodes, net.inputIds, net.outputIds, net.meta)), report };
+}
+
+/**
+ * Renumber the values canonically — inputs first, then node outputs in topological order —
+ * dropping values no node produces or reads. Value ids then depend only on the node list, so a
+ * network rebuilt from its own export (as worker threads do) numbers its values identically.
+ */
+export function compact(net: Network): Network {
+  const map = new Map<number, number>();
+  const values: ValueInfo[] = [];
+  const keep = (id: number) => {
+    if (!map.has(id)) { map.set(id, values.length); values.push(net.values[id]); }
+    return map.get(id)!;
+  };
+  const inputIds = net.inputIds.map(keep);
+  const nodes = net.nodes.map((n) => {
+    const inputs = n.inputs.map(keep);
+    return { ...n, inputs, output: keep(n.output) };
+  });
+  const outputIds = net.outputIds.map(keep);
+  return new Network(values, nodes, inputIds, outputIds, net.meta);
 }

@@ -1,14 +1,12 @@
-import { crown } from '../bounds/crown.js';
-import type { BoundsResult, NodeBounds } from '../bounds/types.js';
 import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import type { Property, PropertyDisjunct } from '../spec/property.js';
-import { nextDown } from '../spec/float.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import { branchAndBound, type BnbStats, type BoundedDomain } from './bnb.js';
-import { combinedRowsBound } from './combine_rows.js';
+import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
+import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, type FalsifySettings } from './falsify.js';
 
@@ -28,6 +26,10 @@ export interface VerifySettings {
    * intersected with their own cheap forward-mode bounds. 1 = always fresh. Default 1.
    */
   freshEvery: number;
+  /** Threads that bound domains (the main thread and threads − 1 workers). Default: every core. */
+  workers: number;
+  /** Seconds of single-threaded work before the worker pool starts (most instances end sooner). Default 0.3. */
+  poolAfter: number;
   /** Falsification before and during the search. */
   falsify: FalsifySettings;
   /** Seed of the random generator. Default 0. */
@@ -40,6 +42,8 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   minWidth: 1e-9,
   maxOpen: 500_000,
   freshEvery: 1,
+  workers: defaultThreads(),
+  poolAfter: 0.3,
   falsify: FALSIFY_DEFAULTS,
   seed: 0,
 };
@@ -76,70 +80,6 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-/** A box domain of input-splitting branch and bound. */
-interface BoxDomain {
-  lo: Float64Array;
-  hi: Float64Array;
-  /** Sound bounds of every value over this box (passed to children, which are subsets). */
-  nodes?: NodeBounds;
-  /** Per polytope: the best lower bound of max_r (C_r·y − d_r) proved on this box or an ancestor (> 0: refuted). */
-  polyLower: Float64Array;
-  /** Splits since the intermediate bounds were last computed from scratch. */
-  age: number;
-  /** Lower bound per row and the coefficients of the row closest to proof (for branching). */
-  rowLower?: Float64Array;
-  branchA?: Float64Array;
-}
-
-/** Row layout of one disjunct: all polytopes' rows stacked, with each polytope's row range. */
-interface Rows {
-  C: Float64Array;
-  cOffset: Float64Array;
-  R: number;
-  ranges: [number, number][];
-}
-
-function stackDisjunct(dj: PropertyDisjunct, m: number): Rows {
-  const R = dj.outputs.reduce((s, p) => s + p.rows, 0);
-  const C = new Float64Array(R * m), cOffset = new Float64Array(R);
-  const ranges: [number, number][] = [];
-  let r = 0;
-  for (const p of dj.outputs) {
-    ranges.push([r, r + p.rows]);
-    for (let i = 0; i < p.rows; i++, r++) {
-      C.set(p.C.subarray(i * m, (i + 1) * m), r * m);
-      cOffset[r] = -p.d[i];
-    }
-  }
-  return { C, cOffset, R, ranges };
-}
-
-/** Gather per-domain slices of node bounds into one batch (undefined when any domain lacks them). */
-function gatherParents(doms: BoxDomain[], nValues: number): NodeBounds | undefined {
-  if (doms.some((d) => !d.nodes)) return undefined;
-  const lo: (Float64Array | undefined)[] = new Array(nValues), hi: (Float64Array | undefined)[] = new Array(nValues);
-  for (let v = 0; v < nValues; v++) {
-    const first = doms[0].nodes!.lo[v];
-    if (!first || doms.some((d) => !d.nodes!.lo[v] || !d.nodes!.hi[v])) continue;
-    const size = first.length;
-    const l = new Float64Array(doms.length * size), h = new Float64Array(doms.length * size);
-    doms.forEach((d, k) => { l.set(d.nodes!.lo[v]!, k * size); h.set(d.nodes!.hi[v]!, k * size); });
-    lo[v] = l;
-    hi[v] = h;
-  }
-  return { lo, hi };
-}
-
-/** Slice domain k out of batched node bounds. */
-function sliceNodes(nb: NodeBounds, k: number, D: number): NodeBounds {
-  const pick = (a: Float64Array | undefined) => {
-    if (!a) return undefined;
-    const size = a.length / D;
-    return a.slice(k * size, (k + 1) * size);
-  };
-  return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };
-}
-
 /**
  * Input-splitting branch and bound for one disjunct: bounds by CROWN with the property's rows,
  * intermediate bounds inherited from the parent box; splits chosen among the top dimensions
@@ -151,85 +91,64 @@ class InputSplitProblem {
   readonly rows: Rows;
   gaveUp = 0;
   boundedDomains = 0;
+  /** The worker pool, once started (see maybeStartPool). */
+  pool: BoundingPool | null = null;
+  private readonly started = performance.now();
 
   constructor(
     readonly net: Network,
     readonly checkNet: Network,
     readonly dj: PropertyDisjunct,
-    readonly s: VerifySettings,
+    public s: VerifySettings,
   ) {
     this.rows = stackDisjunct(dj, net.outputSize);
   }
 
   /** Bound a batch of boxes; returns bounded domains and any validated counterexample. */
-  bound(doms: BoxDomain[], signal?: AbortSignal): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
+  async bound(doms: BoxDomain[], signal?: AbortSignal): Promise<{ bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample }> {
+    this.maybeStartPool();
     if (this.s.freshEvery <= 1 || doms.every((d) => !d.nodes || d.age >= this.s.freshEvery)) return this.boundGroup(doms, 'auto', signal);
     // Two groups, each bounded in one batch; results keep the input order.
     const fresh = doms.map((d) => !d.nodes || d.age >= this.s.freshEvery);
-    const a = this.boundGroup(doms.filter((_, k) => fresh[k]), 'auto', signal);
+    const a = await this.boundGroup(doms.filter((_, k) => fresh[k]), 'auto', signal);
     if (a.cex) return a;
-    const b = this.boundGroup(doms.filter((_, k) => !fresh[k]), 'forward', signal);
+    const b = await this.boundGroup(doms.filter((_, k) => !fresh[k]), 'forward', signal);
     if (b.cex) return b;
     let ia = 0, ib = 0;
     return { bounded: doms.map((_, k) => (fresh[k] ? a.bounded[ia++] : b.bounded[ib++])) };
   }
 
-  private boundGroup(doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
+  /** Start the worker pool once the search has run single-threaded for `poolAfter` seconds. */
+  private maybeStartPool(): void {
+    if (this.pool || this.s.workers <= 1 || (performance.now() - this.started) / 1000 < this.s.poolAfter) return;
+    this.pool = BoundingPool.create(this.net, this.rows, this.s.workers);
+    if (!this.pool) this.s = { ...this.s, workers: 1 };
+  }
+
+  private boundGroup(doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): Promise<{ bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample }> | { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
     if (doms.length === 0) return { bounded: [] };
+    this.boundedDomains += doms.length;
+    if (this.pool && doms.length >= 8) return this.pool.bound(doms, intermediate, signal).then((r) => this.finish(r));
+    return this.finish(boundBoxes(this.net, this.rows, doms, intermediate, signal));
+  }
+
+  /** Try the candidates of a bounded batch as counterexamples (on this thread: checkNet lives here). */
+  private finish(r: BoxBatchResult): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
     const { net } = this;
-    const n = net.inputSize, D = doms.length;
-    const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
-    doms.forEach((d, k) => { lo.set(d.lo, k * n); hi.set(d.hi, k * n); });
-    const res: BoundsResult = crown({
-      net, region: { batch: D, lo, hi }, C: this.rows.C, cOffset: this.rows.cOffset,
-      parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal, intermediate,
-    });
-    this.boundedDomains += D;
-    const R = this.rows.R;
-    const bounded: BoundedDomain<BoxDomain>[] = [];
-    const candidates: Float64Array[] = [];
-    doms.forEach((d, k) => {
-      const rowLower = res.lower.subarray(k * R, (k + 1) * R);
-      // Per polytope: the best of its rows, and of what the ancestors proved (they contain this box).
-      const polyLower = Float64Array.from(d.polyLower);
-      let obj = Infinity, weakest = -1, weakRow = -1;
-      this.rows.ranges.forEach(([a, b], p) => {
-        let best = b === a ? -Infinity : rowLower[a], bestRow = a;
-        for (let r = a + 1; r < b; r++) if (rowLower[r] > best) { best = rowLower[r]; bestRow = r; }
-        if (!(best > 0) && b - a > 1 && !(polyLower[p] > 0)) {
-          // No single row refutes the polytope: try a convex combination of its rows.
-          // res.bias bounds C·y; the rows are C·y − d: add the offsets, rounded down.
-          const A = res.A!.subarray((k * R + a) * n, (k * R + b) * n);
-          const bias = Float64Array.from({ length: b - a }, (_, i) => nextDown(res.bias![k * R + a + i] + this.rows.cOffset[a + i]));
-          const comb = combinedRowsBound(A, bias, b - a, d.lo, d.hi);
-          if (comb > best) best = comb;
-        }
-        if (best > polyLower[p]) polyLower[p] = best;
-        if (polyLower[p] < obj) obj = polyLower[p];
-        if (!(polyLower[p] > 0) && (weakest < 0 || polyLower[p] < polyLower[weakest])) { weakest = p; weakRow = bestRow; }
-      });
-      const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower, nodes: sliceNodes(res.nodes, k, D), rowLower: Float64Array.from(rowLower), age: intermediate === 'auto' ? 0 : d.age };
-      if (weakest >= 0 && weakRow < R) {
-        const A = res.A!.subarray((k * R + weakRow) * n, (k * R + weakRow + 1) * n);
-        dom.branchA = Float64Array.from(A);
-        // The corner minimising the row's linear lower bound: a counterexample candidate.
-        candidates.push(Float64Array.from({ length: n }, (_, i) => (A[i] >= 0 ? d.lo[i] : d.hi[i])));
-      }
-      bounded.push({ domain: dom, lower: obj });
-    });
-    if (candidates.length > 0) {
-      const xs = new Float64Array(candidates.length * n);
-      candidates.forEach((c, k) => xs.set(c, k * n));
-      const ys = forward(net, xs, candidates.length);
-      const m = net.outputSize;
-      for (let k = 0; k < candidates.length; k++) {
+    const n = net.inputSize, m = net.outputSize;
+    const cands = r.candidates.filter((c): c is Float64Array => c !== null);
+    if (cands.length > 0) {
+      const xs = new Float64Array(cands.length * n);
+      cands.forEach((c, k) => xs.set(c, k * n));
+      const ys = forward(net, xs, cands.length);
+      for (let k = 0; k < cands.length; k++) {
         if (violation(ys, k * m, this.dj.outputs) <= 0) {
-          const cex = checkCandidate(this.checkNet, candidates[k], this.dj);
-          if (cex) return { bounded, cex };
+          const cex = checkCandidate(this.checkNet, cands[k], this.dj);
+          if (cex) return { bounded: r.bounded, cex };
         }
       }
     }
-    return { bounded };
+    return { bounded: r.bounded };
   }
 
   /** The dimensions to try splitting, best first, by |a_i|·width_i (widest when a is all zero). */
@@ -245,7 +164,7 @@ class InputSplitProblem {
 
   async roots(): Promise<BoundedDomain<BoxDomain>[]> {
     const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity), age: 0 };
-    const { bounded, cex } = this.bound([root]);
+    const { bounded, cex } = await this.bound([root]);
     if (cex) throw new FoundCounterexample(cex);
     return bounded;
   }
@@ -267,7 +186,7 @@ class InputSplitProblem {
       }
     });
     if (kids.length === 0) return { children: [] };
-    const { bounded, cex } = this.bound(kids, signal);
+    const { bounded, cex } = await this.bound(kids, signal);
     if (cex) return { children: [], witness: cex };
     const children: BoundedDomain<BoxDomain>[] = [];
     let at = 0;
@@ -328,7 +247,11 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
         res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
       } catch (e) {
         if (e instanceof FoundCounterexample) return { result: 'sat', counterexample: e.cex, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains };
+        // A crashed worker leaves domains unbounded: never unsat.
+        if (e instanceof WorkerCrashError) return { result: 'unknown', counterexample: null, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains, reason: e.message };
         throw e;
+      } finally {
+        await problem.pool?.close();
       }
       domains += problem.boundedDomains;
       if (res.outcome === 'found') return { result: 'sat', counterexample: res.witness as Counterexample, bound: -Infinity, time_s: elapsed(), domains };

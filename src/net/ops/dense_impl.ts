@@ -60,6 +60,12 @@ export function evalDense(p: DenseParams, x: Float64Array, out: Float64Array, ba
   let r = 0;
   for (; r + 4 <= R; r += 4) {
     const x0 = r * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K;
+    if (!bias) {
+      // Four all-zero rows (padding rows of bound propagation) give zeros: skip the products.
+      let any = false;
+      for (let k = x0; k < x0 + 4 * K; k++) if (x[k] !== 0) { any = true; break; }
+      if (!any) { out.fill(0, r * N, (r + 4) * N); continue; }
+    }
     for (let n = 0; n < N; n++) {
       const wo = n * K;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -107,10 +113,19 @@ function transposed(p: DenseParams): DenseParams {
   return t;
 }
 
+/** True when at least a quarter of g is nonzero: then the blocked dense kernel beats skipping zeros. */
+function denseEnough(g: Float64Array): boolean {
+  let nz = 0;
+  const step = g.length > 4096 ? 7 : 1; // a sample is enough to decide
+  let seen = 0;
+  for (let i = 0; i < g.length; i += step, seen++) if (g[i] !== 0) nz++;
+  return nz * 4 >= seen;
+}
+
 /** Vector–Jacobian product: gx += gᵀ·W (exact in real arithmetic). */
 export function backwardDense(p: DenseParams, g: Float64Array, gx: Float64Array, batch: number): void {
   const { K, N, W } = p;
-  if (p.mode === 'right' && !p.transA) {
+  if (p.mode === 'right' && !p.transA && denseEnough(g)) {
     // Rows of g times Wᵀ with the blocked forward kernel (dot products, no scattered stores).
     const R = batch * p.rows;
     const tmp = new Float64Array(R * K);

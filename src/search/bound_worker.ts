@@ -1,0 +1,24 @@
+/**
+ * Worker thread of verify's bounding pool: rebuilds the network from its JSON form (exact:
+ * float64 numbers round-trip), then bounds the batches of boxes it is sent.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseJsonModel } from '../net/json.js';
+import { buildNetwork } from '../net/network.js';
+import { simplify } from '../net/simplify.js';
+import { boundBoxes, type BoxDomain, type Rows } from './box_bounding.js';
+import { valueSignature } from './pool.js';
+
+interface Init { modelJson: string; rows: Rows }
+interface Job { id: number; doms: BoxDomain[]; intermediate: 'auto' | 'forward' }
+
+const init = workerData as Init;
+const net = simplify(buildNetwork(parseJsonModel(init.modelJson, 'worker'))).net;
+
+// The value numbering must match the main thread's (node bounds are indexed by value id).
+parentPort!.postMessage({ ready: true, signature: valueSignature(net) });
+
+parentPort!.on('message', (job: Job) => {
+  const res = boundBoxes(net, init.rows, job.doms, job.intermediate);
+  parentPort!.postMessage({ id: job.id, res });
+});

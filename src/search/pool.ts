@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { encodeModel } from '../net/io.js';
+import type { Network } from '../net/network.js';
+import { boundBoxes, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
+
+/** Raised when a worker dies mid-batch: the answer must then be `unknown`, never `unsat`. */
+export class WorkerCrashError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerCrashError';
+  }
+}
+
+/** The value names and sizes in id order: two networks with equal signatures index node bounds alike. */
+export function valueSignature(net: Network): string {
+  return net.values.map((v) => `${v.name}:${v.size}`).join('|');
+}
+
+/** The default number of threads that bound domains: every core (the main thread is one of them). */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/**
+ * How to start a worker: the compiled script next to this module, or — when running from the
+ * TypeScript sources (tsx, vitest) — a small bootstrap that registers tsx first.
+ */
+function workerSource(): { src: string | URL; eval: boolean } | null {
+  const js = new URL('./bound_worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return { src: js, eval: false };
+  const ts = new URL('./bound_worker.ts', import.meta.url);
+  if (!existsSync(fileURLToPath(ts))) return null;
+  let api: string;
+  try {
+    api = import.meta.resolve('tsx/esm/api');
+  } catch {
+    return null;
+  }
+  return { src: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`, eval: true };
+}
+
+/**
+ * A pool of worker threads that bound boxes: a batch is cut into one chunk per thread, the main
+ * thread bounds its own chunk meanwhile, and the chunks are joined in order. Domains travel as
+ * structured clones of plain typed arrays.
+ */
+export class BoundingPool {
+  private readonly workers: Worker[] = [];
+  /** Per worker: resolves true once it has built the network, false if it failed before that. */
+  private readonly ready: Promise<boolean>[] = [];
+  private readonly pending = new Map<number, { resolve: (r: BoxBatchResult) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private crashed: Error | null = null;
+  private closing = false;
+
+  private constructor(readonly net: Network, readonly rows: Rows, file: { src: string | URL; eval: boolean }, count: number) {
+    const modelJson = new TextDecoder().decode(encodeModel(net, 'json'));
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(file.src, { workerData: { modelJson, rows }, eval: file.eval });
+      let started = false;
+      let settleReady: (ok: boolean) => void = () => {};
+      this.ready.push(new Promise<boolean>((r) => { settleReady = r; }));
+      const signature = valueSignature(net);
+      w.on('message', (msg: { ready?: boolean; signature?: string; id: number; res: BoxBatchResult }) => {
+        if (msg.ready) {
+          // A worker whose network numbers values differently would misread inherited bounds: unused.
+          started = msg.signature === signature;
+          settleReady(started);
+          if (!started) void w.terminate();
+          return;
+        }
+        const p = this.pending.get(msg.id);
+        if (p) { this.pending.delete(msg.id); p.resolve(msg.res); }
+      });
+      const fail = (e: unknown) => {
+        if (this.closing) return;
+        if (!started) { settleReady(false); return; } // never started: the main thread does its share
+        this.crashed = new WorkerCrashError(`a bounding worker failed: ${e instanceof Error ? e.message : String(e)}`);
+        for (const p of this.pending.values()) p.reject(this.crashed);
+        this.pending.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** A pool with threads − 1 workers, or null when there is nothing to gain or no worker script. */
+  static create(net: Network, rows: Rows, threads: number): BoundingPool | null {
+    if (threads <= 1) return null;
+    const file = workerSource();
+    if (!file) return null;
+    return new BoundingPool(net, rows, file, threads - 1);
+  }
+
+  /** Bound the boxes across the main thread and the workers; results keep the input order. */
+  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): Promise<BoxBatchResult> {
+    if (this.crashed) throw this.crashed;
+    // Only workers that have started take part; one that failed to start is dropped.
+    const live: Worker[] = [];
+    for (let k = 0; k < this.workers.length; k++) {
+      const ok = await Promise.race([this.ready[k], Promise.resolve(null)]);
+      if (ok === true) live.push(this.workers[k]);
+    }
+    const parts = live.length + 1;
+    const size = Math.ceil(doms.length / parts);
+    const chunks: BoxDomain[][] = [];
+    for (let i = 0; i < doms.length; i += size) chunks.push(doms.slice(i, i + size));
+    const jobs = chunks.slice(1).map((chunk, k) => new Promise<BoxBatchResult>((resolve, reject) => {
+      const id = this.nextId++;
+      // A worker keeps the process alive only while it has a job.
+      live[k].ref();
+      this.pending.set(id, { resolve: (r) => { live[k].unref(); resolve(r); }, reject: (e) => { live[k].unref(); reject(e); } });
+      live[k].postMessage({ id, doms: chunk, intermediate });
+    }));
+    const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal);
+    const rest = await Promise.all(jobs);
+    return {
+      bounded: [mine, ...rest].flatMap((r) => r.bounded),
+      candidates: [mine, ...rest].flatMap((r) => r.candidates),
+    };
+  }
+
+  /** Stop every worker (at the end, on `sat`, or at the deadline). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
