@@ -19,6 +19,8 @@ const net = simplify(buildNetwork(parseJsonModel(init.modelJson, 'worker'))).net
 parentPort!.postMessage({ ready: true, signature: valueSignature(net) });
 
 parentPort!.on('message', (job: Job) => {
+  // Test hook: die mid-search, to check that a crashed worker never yields `unsat`.
+  if (process.env.LIPCERT_TEST_WORKER_CRASH) process.exit(3);
   const res = boundBoxes(net, init.rows, job.doms, job.intermediate);
   parentPort!.postMessage({ id: job.id, res });
 });

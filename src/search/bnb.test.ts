@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { branchAndBound, type BnbProblem, type BoundedDomain } from './bnb.js';
+
+/** Minimise f(x) = (x − c)² − m over [a, b] with the exact interval bound: a toy domain type. */
+function toy(c: number, m: number): BnbProblem<[number, number]> {
+  const lower = ([a, b]: [number, number]) => (c < a ? (a - c) ** 2 : c > b ? (c - b) ** 2 : 0) - m;
+  const bound = (d: [number, number]): BoundedDomain<[number, number]> => ({ domain: d, lower: lower(d) });
+  return {
+    roots: async () => [bound([-10, 10])],
+    async expand(parents) {
+      const children: BoundedDomain<[number, number]>[] = [];
+      for (const p of parents) {
+        const [a, b] = p.domain, mid = (a + b) / 2;
+        // A witness: the midpoint's value is ≤ 0.
+        if ((mid - c) ** 2 - m <= 0) return { children: [], witness: mid };
+        children.push(bound([a, mid]), bound([mid, b]));
+      }
+      return { children };
+    },
+  };
+}
+
+describe('branchAndBound', () => {
+  it('proves a positive minimum and reports a sound global bound', async () => {
+    const r = await branchAndBound(toy(3, -0.5));
+    expect(r.outcome).toBe('proved');
+    expect(r.stats.globalLower).toBeGreaterThan(0);
+    expect(r.stats.globalLower).toBeLessThanOrEqual(0.5);
+  });
+  it('finds a witness when the minimum is negative', async () => {
+    const r = await branchAndBound(toy(2.7, 0.01));
+    expect(r.outcome).toBe('found');
+    expect(((r.witness as number) - 2.7) ** 2 - 0.01).toBeLessThanOrEqual(0);
+  });
+  it('stops at the deadline with the best bound so far, and at the memory cap', async () => {
+    const never: BnbProblem<number> = {
+      roots: async () => [{ domain: 0, lower: -1 }],
+      expand: async (ps) => ({ children: ps.flatMap((p) => [{ domain: p.domain + 1, lower: -1 }, { domain: p.domain + 1, lower: -1 }]) }),
+    };
+    const t = await branchAndBound(never, { deadline: performance.now() + 200 });
+    expect(t.outcome).toBe('timeout');
+    expect(t.stats.globalLower).toBe(-1);
+    const m = await branchAndBound(never, { maxOpen: 1000 });
+    expect(m.outcome).toBe('memory');
+  });
+});
