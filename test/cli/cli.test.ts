@@ -189,6 +189,26 @@ describe.concurrent('info / eval / convert / demo', () => {
     expect([m.input_size, m.output_size]).toEqual([784, 10]);
   });
 
+  it('info and eval --json work on every benchmark model (one ACAS Xu ONNX and .nnet, mnistfc, ERAN, the example)', async (ctx) => {
+    if (!HAVE_BENCH) return ctx.skip();
+    const models = [
+      bench('acasxu', 'onnx', 'ACASXU_run2a_1_1_batch_2000.onnx'),
+      bench('acasxu', 'nnet', 'ACASXU_experimental_v2a_1_1.nnet'),
+      ...['256x2', '256x4', '256x6'].map((s) => bench('mnistfc', 'onnx', `mnist-net_${s}.onnx`)),
+      bench('eran', 'nets', 'mnist_relu_9_200.onnx'),
+      bench('eran', 'nets', 'ffnnSIGMOID__Point_6x200.onnx'),
+      MNIST, MNIST_JSON,
+    ];
+    await Promise.all(models.map(async (m) => {
+      const info = await okJson('info', m);
+      const x = Array.from({ length: info.input_size }, (_, i) => ((i % 7) / 7).toString());
+      const file = tmp(`in-${info.input_size}.json`, JSON.stringify(x.map(Number)));
+      const y = await okJson('eval', m, '--input-file', file);
+      expect(y.output.length, m).toBe(info.output_size);
+      expect(Array.from(forward(readModel(m), Float64Array.from(x.map(Number))))).toEqual(y.output);
+    }));
+  });
+
   it('eval: --input and --input-file agree with the library, text and JSON', async () => {
     const j = await okJson('eval', MNIST, '--input', DIGIT0.join(','));
     expect(Object.keys(j)).toEqual(['output']);
