@@ -51,7 +51,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
 /** Named presets: `default` (the defaults) and `acasxu` (5 inputs, many small domains). */
 export const VERIFY_PRESETS: Record<string, Partial<VerifySettings>> = {
   default: {},
-  acasxu: { batch: 128, trialSplits: 3 },
+  acasxu: { batch: 128, trialSplits: 2 },
 };
 
 export type VerifyResultKind = 'sat' | 'unsat' | 'unknown' | 'timeout';
