@@ -1,7 +1,7 @@
 import type { Network } from '../net/network.js';
 import { nextDown } from '../spec/float.js';
 import { gamma, magnitude } from './fp.js';
-import { applySplits, intersectInPlace, nodeInterval } from './ibp.js';
+import { clampSplitInput, intersectInPlace, nodeInterval } from './ibp.js';
 import { ForwardLinear, forwardIntermediate } from './forward_linear.js';
 import { prepare, unsupported, type PreparedNet } from './prepare.js';
 import type { BatchRegion, BoundsRequest, BoundsResult, NodeBounds } from './types.js';
@@ -270,11 +270,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
           }
         }
       }
-      const split = req.splits?.get(k);
-      if (split) {
-        if (v === inId) { b.lo[v] = Float64Array.from(b.lo[v]!); b.hi[v] = Float64Array.from(b.hi[v]!); }
-        applySplits(split, b.lo[v]!, b.hi[v]!, infeasible, D);
-      }
+      clampSplitInput(net, k, b, req.splits?.get(k), infeasible, D);
     }
     if (fwd) fwd.step(k);
     else {

@@ -1,7 +1,7 @@
 import type { Network } from '../net/network.js';
 import { nextDown, nextUp } from '../spec/float.js';
 import { gamma, UNIT_ROUNDOFF } from './fp.js';
-import { applySplits, intersectInPlace, nodeInterval } from './ibp.js';
+import { clampSplitInput, intersectInPlace, nodeInterval } from './ibp.js';
 import { prepare, unsupported } from './prepare.js';
 import type { BoundsRequest, NodeBounds } from './types.js';
 
@@ -210,12 +210,7 @@ export function forwardIntermediate(req: BoundsRequest): NodeBounds & { infeasib
   const fl = new ForwardLinear(req, b);
   net.nodes.forEach((node, k) => {
     if (req.signal?.aborted) throw req.signal.reason;
-    const split = req.splits?.get(k);
-    if (split) {
-      const v = node.inputs[0];
-      if (v === inId) { b.lo[v] = Float64Array.from(b.lo[v]!); b.hi[v] = Float64Array.from(b.hi[v]!); }
-      applySplits(split, b.lo[v]!, b.hi[v]!, infeasible, region.batch);
-    }
+    clampSplitInput(net, k, b, req.splits?.get(k), infeasible, region.batch);
     fl.step(k);
   });
   return { ...b, infeasible };

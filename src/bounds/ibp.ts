@@ -55,6 +55,17 @@ export function applySplits(split: Int8Array, lo: Float64Array, hi: Float64Array
   }
 }
 
+/**
+ * Clamp the input bounds of split node k in place (copying them first when they are the
+ * region's own arrays), marking domains the splits empty.
+ */
+export function clampSplitInput(net: Network, k: number, b: NodeBounds, split: Int8Array | undefined, infeasible: Uint8Array, batch: number): void {
+  if (!split) return;
+  const v = net.nodes[k].inputs[0];
+  if (v === net.inputIds[0]) { b.lo[v] = Float64Array.from(b.lo[v]!); b.hi[v] = Float64Array.from(b.hi[v]!); }
+  applySplits(split, b.lo[v]!, b.hi[v]!, infeasible, batch);
+}
+
 /** Intersect bounds in place with a parent's (a superset's) bounds. */
 export function intersectInPlace(lo: Float64Array, hi: Float64Array, plo?: Float64Array, phi?: Float64Array): void {
   if (plo) for (let i = 0; i < lo.length; i++) if (plo[i] > lo[i]) lo[i] = plo[i];
@@ -90,12 +101,7 @@ export function ibp(net: Network, region: BatchRegion, splits?: SplitSet, parent
   b.hi[inId] = region.hi;
   const infeasible = new Uint8Array(D);
   net.nodes.forEach((node, k) => {
-    const split = splits?.get(k);
-    if (split) {
-      const v = node.inputs[0];
-      if (v === inId) { b.lo[v] = Float64Array.from(b.lo[v]!); b.hi[v] = Float64Array.from(b.hi[v]!); }
-      applySplits(split, b.lo[v]!, b.hi[v]!, infeasible, D);
-    }
+    clampSplitInput(net, k, b, splits?.get(k), infeasible, D);
     nodeInterval(net, k, b, D);
     intersectInPlace(b.lo[node.output]!, b.hi[node.output]!, parent?.lo[node.output], parent?.hi[node.output]);
   });

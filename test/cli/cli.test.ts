@@ -4,7 +4,7 @@
  * and the bad-input contract of every command — exit code 2, exactly one stderr line starting
  * with `lipcert: error:`, no stack trace, nothing on stdout.
  *
- * The build runs once in beforeAll. The bounds tests that need src/bounds/index.ts are skipped
+ * dist/ is built once by test/global-setup.ts. The bounds tests that need src/bounds/index.ts are skipped
  * (with a message) while that module does not exist; its option checks run regardless.
  */
 import { execFile, execSync } from 'node:child_process';
@@ -40,17 +40,7 @@ function tmp(name: string, data: string | Uint8Array): string {
   return p;
 }
 
-beforeAll(() => {
-  try {
-    execSync('npx tsc -p tsconfig.build.json', { cwd: REPO_ROOT, stdio: 'pipe' });
-  } catch (e) {
-    // tsc still emits JavaScript on type errors (e.g. in a file another change is editing);
-    // the tests then run on what was emitted, and fail if that is not enough.
-    const out = `${(e as { stdout?: Buffer }).stdout ?? ''}`.trim();
-    if (!existsSync(CLI)) throw new Error(`the build failed and ${CLI} is missing:\n${out}`);
-    console.warn(`[cli.test] tsc reported errors (running on the emitted JavaScript):\n${out}`);
-  }
-}, 120_000);
+// dist/ is built once by test/global-setup.ts.
 
 interface Run {
   code: number;

@@ -1,6 +1,6 @@
 /**
  * End-to-end tests of `lipcert verify` and the VNN-COMP scripts: the built CLI
- * (`node dist/cli/main.js`, built once in beforeAll) is spawned as VNN-COMP would run it.
+ * (`node dist/cli/main.js`, built once by test/global-setup.ts) is spawned as VNN-COMP would run it.
  *
  * Hand-made network (lipcert JSON, float32 input): y0 = |x0|, y1 = |x1| through
  * ReLUs (h = relu([x0, −x0, x1, −x1]), y = [h0 + h1, h2 + h3]), so every answer is known:
@@ -41,16 +41,7 @@ function resultPath(): string {
   return tmp('result.txt', 'stale\n');
 }
 
-beforeAll(() => {
-  try {
-    execSync('npx tsc -p tsconfig.build.json', { cwd: REPO_ROOT, stdio: 'pipe' });
-  } catch (e) {
-    // tsc still emits JavaScript on type errors elsewhere (another change in progress).
-    const out = `${(e as { stdout?: Buffer }).stdout ?? ''}`.trim();
-    if (!existsSync(CLI)) throw new Error(`the build failed and ${CLI} is missing:\n${out}`);
-    console.warn(`[verify.test] tsc reported errors (running on the emitted JavaScript):\n${out}`);
-  }
-}, 120_000);
+// dist/ is built once by test/global-setup.ts.
 
 interface Run {
   code: number;
