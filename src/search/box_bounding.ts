@@ -1,3 +1,4 @@
+import { alphaCrown } from '../bounds/alpha.js';
 import { crown } from '../bounds/crown.js';
 import type { BoundsResult, NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
@@ -87,14 +88,15 @@ export interface BoxBatchResult {
  * — or of a convex combination of the polytope's rows — over the box or an ancestor: > 0 refutes
  * every polytope on the box. Sound: every number is a sound lower bound (see src/bounds).
  */
-export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): BoxBatchResult {
+export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal, alphaIterations = 0): BoxBatchResult {
   const n = net.inputSize, D = doms.length;
   const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
   doms.forEach((d, k) => { lo.set(d.lo, k * n); hi.set(d.hi, k * n); });
-  const res: BoundsResult = crown({
+  const req = {
     net, region: { batch: D, lo, hi }, C: rows.C, cOffset: rows.cOffset,
     parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal, intermediate,
-  });
+  };
+  const res: BoundsResult = alphaIterations > 0 ? alphaCrown(req, { iterations: alphaIterations }) : crown(req);
   const R = rows.R;
   const bounded: BoundedDomain<BoxDomain>[] = [];
   const candidates: (Float64Array | null)[] = [];
