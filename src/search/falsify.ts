@@ -7,17 +7,19 @@ import { checkCandidate, violation, type Counterexample } from './counterexample
 
 /** Knobs of the falsifier (defaults per field). */
 export interface FalsifySettings {
-  /** Uniform random points per round. Default 256. */
+  /** Uniform random points per round. Default 4096. */
   samples: number;
   /** Include every corner of the box when it has at most this many inputs. Default 10. */
   maxCornerDims: number;
-  /** PGD restarts (from the best sampled points). Default 16. */
+  /** PGD restarts (from the best sampled points). Default 64. */
   restarts: number;
-  /** PGD steps per restart. Default 40. */
+  /** PGD steps per restart. Default 60. */
   steps: number;
+  /** During branch and bound: PGD steps inside each expanded domain, from its centre. Default 10. */
+  localSteps: number;
 }
 
-export const FALSIFY_DEFAULTS: FalsifySettings = { samples: 256, maxCornerDims: 10, restarts: 16, steps: 40 };
+export const FALSIFY_DEFAULTS: FalsifySettings = { samples: 4096, maxCornerDims: 10, restarts: 64, steps: 60, localSteps: 10 };
 
 /**
  * Gradient of the violation objective at each point of a batch: the objective is a min over
@@ -29,18 +31,26 @@ function objectiveAndGradient(net: Network, xs: Float64Array, batch: number, dis
   const obj = new Float64Array(batch);
   const gOut = new Float64Array(batch * m);
   for (let s = 0; s < batch; s++) {
-    let best = Infinity, bestRow: Float64Array | null = null;
+    // The objective min_p max_r is flat along all rows but one; the descent direction is that of
+    // the chosen polytope's summed positive parts Σ_r max(row_r, 0) (every violated row pulls).
+    let best = Infinity, bestP: (typeof disjunct.outputs)[number] | null = null;
     for (const p of disjunct.outputs) {
-      let worst = -Infinity, row = -1;
+      let worst = -Infinity;
       for (let r = 0; r < p.rows; r++) {
         let v = -p.d[r];
         for (let j = 0; j < m; j++) v += p.C[r * m + j] * y[s * m + j];
-        if (v > worst) { worst = v; row = r; }
+        if (v > worst) worst = v;
       }
-      if (worst < best) { best = worst; bestRow = row >= 0 ? p.C.subarray(row * m, (row + 1) * m) : null; }
+      if (worst < best) { best = worst; bestP = p; }
     }
     obj[s] = best;
-    if (bestRow) gOut.set(bestRow, s * m);
+    if (bestP) {
+      for (let r = 0; r < bestP.rows; r++) {
+        let v = -bestP.d[r];
+        for (let j = 0; j < m; j++) v += bestP.C[r * m + j] * y[s * m + j];
+        if (v >= 0 || bestP.rows === 1) for (let j = 0; j < m; j++) gOut[s * m + j] += bestP.C[r * m + j];
+      }
+    }
   }
   const grad = vjp(net, xs, gOut, batch).grad;
   return { obj, grad };
@@ -103,4 +113,35 @@ export function falsify(net: Network, checkNet: Network, disjunct: PropertyDisju
     }
   }
   return { cex: null, best };
+}
+
+/**
+ * Signed-gradient descent on the violation inside several boxes at once (one start per box, at
+ * its centre): the branch-and-bound's worst domains are where counterexamples hide. Returns a
+ * validated counterexample or null.
+ */
+export function localAttack(net: Network, checkNet: Network, disjunct: PropertyDisjunct, boxes: { lo: Float64Array; hi: Float64Array }[], steps: number): Counterexample | null {
+  const B = boxes.length, n = net.inputSize;
+  if (B === 0 || steps <= 0) return null;
+  const x = new Float64Array(B * n);
+  boxes.forEach((b, k) => { for (let i = 0; i < n; i++) x[k * n + i] = 0.5 * (b.lo[i] + b.hi[i]); });
+  for (let t = 0; t <= steps; t++) {
+    const { obj, grad } = objectiveAndGradient(net, x, B, disjunct);
+    for (let k = 0; k < B; k++) {
+      if (obj[k] <= 0) {
+        const cex = checkCandidate(checkNet, x.subarray(k * n, (k + 1) * n), disjunct);
+        if (cex) return cex;
+      }
+    }
+    if (t === steps) break;
+    const step = 0.25 * Math.pow(0.85, t);
+    boxes.forEach((b, k) => {
+      for (let i = 0; i < n; i++) {
+        let v = x[k * n + i] - step * (b.hi[i] - b.lo[i]) * Math.sign(grad[k * n + i]);
+        if (v < b.lo[i]) v = b.lo[i]; else if (v > b.hi[i]) v = b.hi[i];
+        x[k * n + i] = v;
+      }
+    });
+  }
+  return null;
 }

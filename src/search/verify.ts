@@ -8,7 +8,7 @@ import { branchAndBound, type BnbStats, type BoundedDomain } from './bnb.js';
 import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
 import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
-import { FALSIFY_DEFAULTS, falsify, type FalsifySettings } from './falsify.js';
+import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './falsify.js';
 
 /** Every knob of `verify`, with its default (nnenum-style single settings object). */
 export interface VerifySettings {
@@ -178,6 +178,9 @@ class InputSplitProblem {
   }
 
   async expand(parents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
+    // The worst domains are where counterexamples hide: a short descent inside each first.
+    const found = localAttack(this.net, this.checkNet, this.dj, parents.map((p) => p.domain), this.s.falsify.localSteps);
+    if (found) return { children: [], witness: found };
     const kids: BoxDomain[] = [];
     const plan: { parent: number; dims: number[] }[] = [];
     parents.forEach((p, k) => {
