@@ -16,6 +16,8 @@ export interface VerifySettings {
   batch: number;
   /** Input dimensions tried per split (the best by the children's bounds is kept). Default 3. */
   trialSplits: number;
+  /** Let the last trial split be the widest dimension (relative to the property's box) when the ranking leaves it out. Default true. */
+  trialWidest: boolean;
   /** A box narrower than this in every dimension is not split further (answer: unknown). Default 1e-9. */
   minWidth: number;
   /** Open domains allowed before answering unknown (memory cap). Default 500,000. */
@@ -45,6 +47,7 @@ export interface VerifySettings {
 export const VERIFY_DEFAULTS: VerifySettings = {
   batch: 64,
   trialSplits: 3,
+  trialWidest: true,
   minWidth: 1e-9,
   maxOpen: 500_000,
   freshEvery: 1,
@@ -58,7 +61,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
 /** Named presets: `default` (the defaults) and `acasxu` (5 inputs, many small domains). */
 export const VERIFY_PRESETS: Record<string, Partial<VerifySettings>> = {
   default: {},
-  acasxu: { batch: 128, trialSplits: 2 },
+  acasxu: { batch: 128, trialSplits: 3 },
 };
 
 export type VerifyResultKind = 'sat' | 'unsat' | 'unknown' | 'timeout';
@@ -167,7 +170,20 @@ class InputSplitProblem {
       if (!(w > this.s.minWidth)) return -1;
       return (d.branchA ? Math.abs(d.branchA[i]) : 0) * w + 1e-12 * w;
     });
-    return Array.from({ length: n }, (_, i) => i).filter((i) => score[i] > 0).sort((a, b) => score[b] - score[a]).slice(0, Math.max(1, this.s.trialSplits));
+    const ranked = Array.from({ length: n }, (_, i) => i).filter((i) => score[i] > 0).sort((a, b) => score[b] - score[a]);
+    const k = Math.max(1, this.s.trialSplits);
+    if (!this.s.trialWidest || k < 2 || ranked.length <= k) return ranked.slice(0, k);
+    // The last trial goes to the widest dimension relative to the property's box, when the
+    // coefficient ranking leaves it out: looseness there does not show in one row's coefficients.
+    const { lo, hi } = this.dj.box;
+    let widest = ranked[0], best = -1;
+    for (const i of ranked) {
+      const rel = (d.hi[i] - d.lo[i]) / (hi[i] - lo[i]);
+      if (rel > best) { best = rel; widest = i; }
+    }
+    const top = ranked.slice(0, k);
+    if (!top.includes(widest)) top[k - 1] = widest;
+    return top;
   }
 
   async roots(): Promise<BoundedDomain<BoxDomain>[]> {
