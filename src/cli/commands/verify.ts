@@ -16,8 +16,8 @@
  *               (start-up and loading included, as VNN-COMP measures it). Positive number.
  * --result-file F  write the VNN-COMP result file (see src/spec/vnncomp.ts), atomically. On bad
  *               input or an internal error it says `error`.
- * --workers N   accepted (positive integer) and passed to the search as `settings.workers` when
- *               the search has such a setting; the current search is single-threaded.
+ * --workers N   threads that bound domains (positive integer; default: every core; the main
+ *               thread is one of them, so 1 means no worker threads).
  *
  * Output: text `result: unsat (1.23 s, 456 domains, bound 0.0012)` (plus the counterexample for
  * sat, the reason for unknown), or with --json exactly one object
@@ -194,7 +194,7 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
     const timeout = parseTimeout(a.timeout);
     const workers = parseWorkers(a.workers);
     if (resultFile !== undefined) checkResultPath(resultFile);
-    const { verify, VERIFY_DEFAULTS, VERIFY_PRESETS } = await import('../../search/verify.js');
+    const { verify, VERIFY_PRESETS } = await import('../../search/verify.js');
     if (a.preset !== undefined && !(a.preset in VERIFY_PRESETS)) {
       throw new InputError(`unknown preset '${a.preset}' (known: ${Object.keys(VERIFY_PRESETS).join(', ')})`);
     }
@@ -211,7 +211,7 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
     }
 
     const settings: Record<string, unknown> = { seed: a.seed };
-    if (workers !== undefined && 'workers' in VERIFY_DEFAULTS) settings.workers = workers;
+    if (workers !== undefined) settings.workers = workers;
 
     const wantProgress = !a.quiet && !a.json && process.stderr.isTTY === true;
     const lib = wantProgress ? ((await import('cli-progress')).default as typeof import('cli-progress')) : undefined;
