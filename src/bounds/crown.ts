@@ -1,7 +1,7 @@
 import type { Network } from '../net/network.js';
 import { nextDown } from '../spec/float.js';
 import { gamma, magnitude } from './fp.js';
-import { clampSplitInput, intersectInPlace, nodeInterval } from './ibp.js';
+import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { ForwardLinear, forwardIntermediate } from './forward_linear.js';
 import { prepare, unsupported, type PreparedNet } from './prepare.js';
 import type { BatchRegion, BoundsRequest, BoundsResult, NodeBounds } from './types.js';
@@ -229,10 +229,8 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
   const { net, region } = req;
   const prep: PreparedNet = prepare(net);
   const D = region.batch;
-  const b: NodeBounds = { lo: new Array(net.values.length), hi: new Array(net.values.length) };
+  const b = initialBounds(net, region);
   const inId = net.inputIds[0];
-  b.lo[inId] = region.lo;
-  b.hi[inId] = region.hi;
   const infeasible = new Uint8Array(D);
   const tightened = new Set<number>([inId]);
   const absCache = new Map<number, Float64Array>();

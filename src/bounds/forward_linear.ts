@@ -1,7 +1,7 @@
 import type { Network } from '../net/network.js';
 import { nextDown, nextUp } from '../spec/float.js';
 import { gamma, UNIT_ROUNDOFF } from './fp.js';
-import { clampSplitInput, intersectInPlace, nodeInterval } from './ibp.js';
+import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { prepare, unsupported } from './prepare.js';
 import type { BoundsRequest, NodeBounds } from './types.js';
 
@@ -202,10 +202,7 @@ export class ForwardLinear {
  */
 export function forwardIntermediate(req: BoundsRequest): NodeBounds & { infeasible: Uint8Array } {
   const { net, region } = req;
-  const b: NodeBounds = { lo: new Array(net.values.length), hi: new Array(net.values.length) };
-  const inId = net.inputIds[0];
-  b.lo[inId] = region.lo;
-  b.hi[inId] = region.hi;
+  const b = initialBounds(net, region);
   const infeasible = new Uint8Array(region.batch);
   const fl = new ForwardLinear(req, b);
   net.nodes.forEach((node, k) => {

@@ -72,6 +72,14 @@ export function intersectInPlace(lo: Float64Array, hi: Float64Array, plo?: Float
   if (phi) for (let i = 0; i < hi.length; i++) if (phi[i] < hi[i]) hi[i] = phi[i];
 }
 
+/** Empty per-value bounds with the region as the input's bounds (a batch of D domains). */
+export function initialBounds(net: Network, region: BatchRegion): NodeBounds {
+  const b: NodeBounds = { lo: new Array(net.values.length), hi: new Array(net.values.length) };
+  b.lo[net.inputIds[0]] = region.lo;
+  b.hi[net.inputIds[0]] = region.hi;
+  return b;
+}
+
 /** Bounds of one node from its inputs' bounds (interval arithmetic), any op with interval semantics. */
 export function nodeInterval(net: Network, k: number, b: NodeBounds, batch: number): void {
   const prep = prepare(net);
@@ -95,10 +103,7 @@ export function nodeInterval(net: Network, k: number, b: NodeBounds, batch: numb
  */
 export function ibp(net: Network, region: BatchRegion, splits?: SplitSet, parent?: { lo: (Float64Array | undefined)[]; hi: (Float64Array | undefined)[] }): NodeBounds & { infeasible: Uint8Array } {
   const D = region.batch;
-  const b: NodeBounds = { lo: new Array(net.values.length), hi: new Array(net.values.length) };
-  const inId = net.inputIds[0];
-  b.lo[inId] = region.lo;
-  b.hi[inId] = region.hi;
+  const b = initialBounds(net, region);
   const infeasible = new Uint8Array(D);
   net.nodes.forEach((node, k) => {
     clampSplitInput(net, k, b, splits?.get(k), infeasible, D);

@@ -1,5 +1,5 @@
 import type { OpKind } from '../op.js';
-import { sInterval, sRelax } from './sshape_impl.js';
+import { sCuts, sInterval, sRelax } from './sshape_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
 
 /** ONNX Sigmoid: 1 / (1 + e^(−x)), evaluated without overflow for large |x|. */
@@ -19,10 +19,6 @@ export const Sigmoid: OpKind<UnaryParams> = {
   },
   interval: (_p, lo, hi, ol, oh) => sInterval('sigmoid', lo, hi, ol, oh),
   relax: (_p, lo, hi, _a, sl, bl, su, bu) => sRelax('sigmoid', lo, hi, sl, bl, su, bu),
-  relaxCuts(_p, l, h) {
-    const o = [0, 0, 0, 0].map(() => new Float64Array(1));
-    sRelax('sigmoid', Float64Array.of(l), Float64Array.of(h), o[0], o[1], o[2], o[3]);
-    return { lower: [[o[0][0], o[1][0]]], upper: [[o[2][0], o[3][0]]] };
-  },
+  relaxCuts: (_p, l, h) => sCuts('sigmoid', l, h),
   toSpec: unaryToSpec,
 };

@@ -72,3 +72,10 @@ export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64
     su[i] = k; bu[i] = nextUp(fh - k * h + mk);
   }
 }
+
+/** The LP's lines for an S-shaped op: the relaxation's lower and upper line. */
+export function sCuts(f: SFunc, l: number, h: number): { lower: [number, number][]; upper: [number, number][] } {
+  const o = [0, 0, 0, 0].map(() => new Float64Array(1));
+  sRelax(f, Float64Array.of(l), Float64Array.of(h), o[0], o[1], o[2], o[3]);
+  return { lower: [[o[0][0], o[1][0]]], upper: [[o[2][0], o[3][0]]] };
+}

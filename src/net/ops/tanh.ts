@@ -1,5 +1,5 @@
 import type { OpKind } from '../op.js';
-import { sInterval, sRelax } from './sshape_impl.js';
+import { sCuts, sInterval, sRelax } from './sshape_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
 
 /** ONNX Tanh. */
@@ -15,10 +15,6 @@ export const Tanh: OpKind<UnaryParams> = {
   },
   interval: (_p, lo, hi, ol, oh) => sInterval('tanh', lo, hi, ol, oh),
   relax: (_p, lo, hi, _a, sl, bl, su, bu) => sRelax('tanh', lo, hi, sl, bl, su, bu),
-  relaxCuts(_p, l, h) {
-    const o = [0, 0, 0, 0].map(() => new Float64Array(1));
-    sRelax('tanh', Float64Array.of(l), Float64Array.of(h), o[0], o[1], o[2], o[3]);
-    return { lower: [[o[0][0], o[1][0]]], upper: [[o[2][0], o[3][0]]] };
-  },
+  relaxCuts: (_p, l, h) => sCuts('tanh', l, h),
   toSpec: unaryToSpec,
 };
