@@ -1,8 +1,10 @@
 /**
  * Malformed and unsupported model files: each must make readModel throw an InputError whose
  * message is one line, names the file and (where there is one) the op, node or value at fault.
- * Every file is generated here, in a temporary directory.
+ * Every file is generated here, in a temporary directory. The CLI must answer each with exit
+ * code 2 and one line (dist/ is built by test/global-setup.ts).
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,7 @@ import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/net/io.js';
 import { InputError } from '../../src/net/op.js';
-import { bench, haveBenchmarks } from '../helpers/benchmarks.js';
+import { bench, haveBenchmarks, REPO_ROOT } from '../helpers/benchmarks.js';
 import { Rng } from '../helpers/random_net.js';
 
 const { onnx } = onnxProto;
@@ -268,6 +270,24 @@ describe('malformed model files', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(20);
   });
 
+  it('the CLI answers every case with exit code 2, one line on stderr and nothing on stdout', async () => {
+    const cli = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+    const run = (file: string) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [cli, 'info', file], (e, out, err) => resolve({ code: e ? (e as { code?: number }).code ?? -1 : 0, out, err }));
+    });
+    for (let i = 0; i < CASES.length; i += 6) {
+      const batch = CASES.slice(i, i + 6);
+      for (const c of batch) writeFileSync(c.file, c.content);
+      const results = await Promise.all(batch.map((c) => run(c.file)));
+      results.forEach((r, k) => {
+        const what = batch[k].name;
+        expect(r.code, what).toBe(2);
+        expect(r.out, what).toBe('');
+        expect(r.err, what).toMatch(/^lipcert: error: [^\n]*\n$/);
+      });
+    }
+  });
+
   for (const c of CASES) {
     it(c.name, () => {
       writeFileSync(c.file, c.content);
@@ -289,10 +309,8 @@ describe('malformed model files', () => {
     });
   }
 
-  // KNOWN BUG (names from the file go into messages unescaped: src/net/network.ts, src/net/onnx.ts,
-  // src/net/json.ts; proposed fix: escape control characters in the InputError constructor,
-  // src/net/op.ts). A node, op or value name holding a line break (a corrupt or hostile file)
-  // makes a multi-line message. Marked `fails` until fixed (then drop `.fails`).
+  // Names from the file go into messages; InputError escapes control characters so a name with
+  // a line break (a corrupt or hostile file) still gives one line.
   it('a name with a line break still gives a one-line message', () => {
     const file = join(DIR, 'newline-name.onnx');
     writeFileSync(file, modelWith((p) => { p.nodes[1].input = ['no\nsuch']; }));
