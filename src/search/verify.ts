@@ -110,9 +110,14 @@ class InputSplitProblem {
     readonly checkNet: Network,
     readonly dj: PropertyDisjunct,
     public s: VerifySettings,
+    /** performance.now() at which the search must stop: batches are sized to end before it. */
+    readonly deadline = Infinity,
   ) {
     this.rows = stackDisjunct(dj, net.outputSize);
   }
+
+  /** Milliseconds per bounded domain, smoothed (wall clock, all threads together). */
+  private msPerDomain = 0;
 
   /** Bound a batch of boxes; returns bounded domains and any validated counterexample. */
   async bound(doms: BoxDomain[], signal?: AbortSignal): Promise<{ bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample }> {
@@ -193,7 +198,28 @@ class InputSplitProblem {
     return bounded;
   }
 
-  async expand(parents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
+  async expand(allParents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
+    // Bounding is synchronous: near the deadline, expand only as many parents as fit in half the
+    // time left and hand the rest back unexpanded (their bounds stay valid), so the timeout holds.
+    let parents = allParents, untouched: BoundedDomain<BoxDomain>[] = [];
+    const left = this.deadline - performance.now();
+    if (this.msPerDomain > 0 && Number.isFinite(left)) {
+      const fit = Math.max(1, Math.floor((0.5 * left) / (this.msPerDomain * 2 * Math.max(1, this.s.trialSplits))));
+      if (fit < parents.length) { untouched = parents.slice(fit); parents = parents.slice(0, fit); }
+    }
+    const t0 = performance.now();
+    const res = await this.expandSome(parents, signal);
+    if (res.witness === undefined) res.children.push(...untouched);
+    if (this.boundedThisCall > 0) {
+      const ms = (performance.now() - t0) / this.boundedThisCall;
+      this.msPerDomain = this.msPerDomain === 0 ? ms : 0.7 * this.msPerDomain + 0.3 * ms;
+    }
+    return res;
+  }
+
+  private boundedThisCall = 0;
+
+  private async expandSome(parents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
     // The worst domains are where counterexamples hide: a short descent inside each first.
     const found = localAttack(this.net, this.checkNet, this.dj, parents.map((p) => p.domain), this.s.falsify.localSteps);
     if (found) return { children: [], witness: found };
@@ -212,6 +238,7 @@ class InputSplitProblem {
         kids.push({ lo: hiLo, hi: d.hi, polyLower: d.polyLower, nodes: d.nodes, age: d.age + 1 });
       }
     });
+    this.boundedThisCall = kids.length;
     if (kids.length === 0) return { children: [] };
     const { bounded, cex } = await this.bound(kids, signal);
     if (cex) return { children: [], witness: cex };
@@ -268,7 +295,7 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
     }
     for (let k = 0; k < prop.disjuncts.length; k++) {
       const dj = prop.disjuncts[k];
-      const problem = new InputSplitProblem(net, checkNet, dj, s);
+      const problem = new InputSplitProblem(net, checkNet, dj, s, deadline);
       let res;
       try {
         res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
