@@ -225,14 +225,9 @@ function forward(p: Params, k: number): void {
 }
 
 /** Forward pass of the sparse input (idx[t], val[t]) for t in [s, e) into h1, h2, z3. */
-function forwardSparse(p: Params, idx: Int32Array, val: Float64Array, s: number, e: number): void {
-  const { w1, b1, w2, b2, w3, b3 } = p;
-  for (let j = 0; j < N_H1; j++) {
-    let acc = b1[j];
-    const row = j * N_IN;
-    for (let t = s; t < e; t++) acc += w1[row + idx[t]] * val[t];
-    h1[j] = acc > 0 ? acc : 0;
-  }
+/** Layers 2 and 3 from h1 (shared by the sparse and the dense first layer). */
+function forwardHidden(p: Params): void {
+  const { w2, b2, w3, b3 } = p;
   for (let j = 0; j < N_H2; j++) {
     let acc = b2[j];
     const row = j * N_H1;
@@ -245,6 +240,17 @@ function forwardSparse(p: Params, idx: Int32Array, val: Float64Array, s: number,
     for (let i = 0; i < N_H2; i++) acc += w3[row + i] * h2[i];
     z3[j] = acc;
   }
+}
+
+function forwardSparse(p: Params, idx: Int32Array, val: Float64Array, s: number, e: number): void {
+  const { w1, b1 } = p;
+  for (let j = 0; j < N_H1; j++) {
+    let acc = b1[j];
+    const row = j * N_IN;
+    for (let t = s; t < e; t++) acc += w1[row + idx[t]] * val[t];
+    h1[j] = acc > 0 ? acc : 0;
+  }
+  forwardHidden(p);
 }
 
 function argmax(z: Float64Array): number {
@@ -255,7 +261,7 @@ function argmax(z: Float64Array): number {
 
 /** Dense float64 forward pass on the raw pixels (used for the final, float32-rounded evaluation). */
 function forwardDense(p: Params, k: number): void {
-  const { w1, b1, w2, b2, w3, b3 } = p;
+  const { w1, b1 } = p;
   const base = k * N_IN;
   for (let j = 0; j < N_H1; j++) {
     let acc = b1[j];
@@ -263,18 +269,7 @@ function forwardDense(p: Params, k: number): void {
     for (let i = 0; i < N_IN; i++) acc += w1[row + i] * X[base + i];
     h1[j] = acc > 0 ? acc : 0;
   }
-  for (let j = 0; j < N_H2; j++) {
-    let acc = b2[j];
-    const row = j * N_H1;
-    for (let i = 0; i < N_H1; i++) acc += w2[row + i] * h1[i];
-    h2[j] = acc > 0 ? acc : 0;
-  }
-  for (let j = 0; j < N_OUT; j++) {
-    let acc = b3[j];
-    const row = j * N_H2;
-    for (let i = 0; i < N_H2; i++) acc += w3[row + i] * h2[i];
-    z3[j] = acc;
-  }
+  forwardHidden(p);
 }
 
 function accuracy(p: Params, idx: readonly number[], dense = false): number {

@@ -54,7 +54,6 @@ function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows
 export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> = {}): BoundsResult {
   const s = { ...ALPHA_DEFAULTS, ...settings };
   const { net, region } = req;
-  const prep = prepare(net);
   const D = region.batch;
   const m = net.outputSize;
   const C = req.C ?? identityRows(m);
@@ -112,7 +111,6 @@ export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> 
       if (improved && req.wantCoefficients) { bestA = res.A; bestBias = res.bias; bestErr = res.err; }
     }
   }
-  void prep;
   const { lower, upper } = splitStacked(best, R, D);
   finishRows(lower, upper, R, D, undefined, intervalRows(C, R, nb.lo[out]!, nb.hi[out]!, D));
   finishRows(lower, upper, R, D, req.cOffset);

@@ -1,5 +1,5 @@
 import type { NetNode } from '../net/network.js';
-import { gamma, magnitude } from './fp.js';
+import { gamma } from './fp.js';
 import { prepare, unsupported } from './prepare.js';
 import type { BatchRegion, NodeBounds, SplitSet } from './types.js';
 import type { Network } from '../net/network.js';
@@ -113,4 +113,3 @@ export function ibp(net: Network, region: BatchRegion, splits?: SplitSet, parent
   return { ...b, infeasible };
 }
 
-export { magnitude };

@@ -58,12 +58,12 @@ export class BoundingPool {
 
   private constructor(readonly net: Network, readonly rows: Rows, file: { src: string | URL; eval: boolean }, count: number) {
     const modelJson = new TextDecoder().decode(encodeModel(net, 'json'));
+    const signature = valueSignature(net);
     for (let i = 0; i < count; i++) {
       const w = new Worker(file.src, { workerData: { modelJson, rows }, eval: file.eval });
       let started = false;
       let settleReady: (ok: boolean) => void = () => {};
       this.ready.push(new Promise<boolean>((r) => { settleReady = r; }));
-      const signature = valueSignature(net);
       w.on('message', (msg: { ready?: boolean; signature?: string; id: number; res: BoxBatchResult }) => {
         if (msg.ready) {
           // A worker whose network numbers values differently would misread inherited bounds: unused.

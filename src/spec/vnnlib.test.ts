@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { parseVnnlib, readVnnlibFile, VnnlibError } from './vnnlib.js';
 import { addDown, addUp, divDown, divUp, mulDown, mulUp, nextDown, nextUp } from './float.js';
 import { boxContains, propertyContains, type Property } from './property.js';
+import { Rng } from '../util/rng.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/vnnlib');
@@ -90,16 +91,6 @@ function cmpRat(x: number, num: bigint, den: bigint): number {
   return l < r ? -1 : l > r ? 1 : 0;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------
 // float.ts
@@ -133,7 +124,8 @@ describe('float helpers', () => {
   });
 
   it('directed add/mul/div bracket the exact result and are exact when possible', () => {
-    const rnd = mulberry32(12345);
+    const rng = new Rng(12345);
+    const rnd = () => rng.next();
     const sample = (): number => {
       const k = rnd();
       if (k < 0.1) return Math.round((rnd() - 0.5) * 100); // small integers
@@ -271,7 +263,8 @@ ${bounds(5).split('\n').slice(2).join('\n')}
   });
 
   it('widened constants contain the real decimal value (randomised, exact rational check)', () => {
-    const rnd = mulberry32(7);
+    const rng = new Rng(7);
+    const rnd = () => rng.next();
     for (let i = 0; i < 300; i++) {
       const digits = String(Math.floor(rnd() * 1e9)).padStart(9, '0');
       const point = Math.floor(rnd() * 9);

@@ -18,7 +18,7 @@ export const DEMO_RADII = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0
  * label: lower bounds of y_label − y_j > 0 for every j ≠ label. A proof, never an estimate.
  */
 export function certifiesLabel(net: Network, x: Float64Array, label: number, r: number): boolean {
-  const n = x.length, m = net.outputSize;
+  const m = net.outputSize;
   const lo = x.map((v) => Math.max(0, v - r)), hi = x.map((v) => Math.min(1, v + r));
   const C = new Float64Array((m - 1) * m);
   let row = 0;
@@ -29,7 +29,6 @@ export function certifiesLabel(net: Network, x: Float64Array, label: number, r: 
     row++;
   }
   const res = crown({ net, region: { batch: 1, lo, hi }, C });
-  void n;
   return res.lower.every((v) => v > 0);
 }
 

@@ -64,16 +64,16 @@ export function evalBinary(p: BinaryParams, ins: Float64Array[], out: Float64Arr
   const ca = p.consts[0], cb = p.consts[1];
   const A = p.slot[0] >= 0 ? ins[p.slot[0]] : null;
   const B = p.slot[1] >= 0 ? ins[p.slot[1]] : null;
-  const tmpA = new Float64Array(n), tmpB = new Float64Array(n);
+  const tmpA = ia ? new Float64Array(n) : null, tmpB = ib ? new Float64Array(n) : null;
   for (let s = 0; s < batch; s++) {
     const o = s * n;
     // Gather both operands to the output layout; the arithmetic loop below is branch-free.
     let av: Float64Array, bv: Float64Array, ao = 0, bo = 0;
     if (A) {
-      if (ia) { for (let i = 0; i < n; i++) tmpA[i] = A[s * aSize + ia[i]]; av = tmpA; } else { av = A; ao = s * n; }
+      if (ia) { for (let i = 0; i < n; i++) tmpA![i] = A[s * aSize + ia[i]]; av = tmpA!; } else { av = A; ao = s * n; }
     } else av = ca!;
     if (B) {
-      if (ib) { for (let i = 0; i < n; i++) tmpB[i] = B[s * bSize + ib[i]]; bv = tmpB; } else { bv = B; bo = s * n; }
+      if (ib) { for (let i = 0; i < n; i++) tmpB![i] = B[s * bSize + ib[i]]; bv = tmpB!; } else { bv = B; bo = s * n; }
     } else bv = cb!;
     switch (p.code) {
       case BinaryCode.Add: for (let i = 0; i < n; i++) out[o + i] = av[ao + i] + bv[bo + i]; break;

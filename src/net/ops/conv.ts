@@ -14,6 +14,9 @@ interface ConvParams {
   bias: Float64Array;
 }
 
+/** |W| with no bias, per params object: built once, reused by every bounding call. */
+const absParams = new WeakMap<ConvParams, ConvParams>();
+
 /** Output size and leading pad of one spatial axis under ONNX auto_pad rules. */
 function axisPads(autoPad: string, inSize: number, k: number, s: number, d: number, p0: number, p1: number): [number, number, number] {
   const ek = (k - 1) * d + 1;
@@ -119,7 +122,9 @@ export const Conv: OpKind<ConvParams> = {
   },
   isAffine: () => true,
   absForward(p, ms, out, batch) {
-    Conv.eval({ ...p, weight: p.weight.map(Math.abs), bias: new Float64Array(p.M) }, ms, out, batch);
+    let abs = absParams.get(p);
+    if (!abs) absParams.set(p, (abs = { ...p, weight: p.weight.map(Math.abs), bias: new Float64Array(p.M) }));
+    Conv.eval(abs, ms, out, batch);
   },
   absOffset(p) {
     const plane = p.OH * p.OW, out = new Float64Array(p.M * plane);
