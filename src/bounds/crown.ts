@@ -110,15 +110,23 @@ export function backwardBound(
       const alphas = opts.alphas?.get(k);
       const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
       const g = gamma(sizeOut + 1);
+      // Elements whose lines are all zero (an inactive ReLU) pass nothing back: skipped.
+      const live = new Int32Array(sizeOut);
       for (let d = 0; d < D; d++) {
         const lo_d = lo.subarray(d * sizeOut, (d + 1) * sizeOut), hi_d = hi.subarray(d * sizeOut, (d + 1) * sizeOut);
-        if (!alphas) node.kind.relax!(node.params, lo_d, hi_d, null, sl, bl, su, bu);
+        let nLive = sizeOut;
+        if (!alphas) {
+          node.kind.relax!(node.params, lo_d, hi_d, null, sl, bl, su, bu);
+          nLive = 0;
+          for (let j = 0; j < sizeOut; j++) if (sl[j] !== 0 || bl[j] !== 0 || su[j] !== 0 || bu[j] !== 0) live[nLive++] = j;
+        } else for (let j = 0; j < sizeOut; j++) live[j] = j;
         for (let r = 0; r < R; r++) {
           const ro = (d * R + r) * sizeOut;
           if (alphas) node.kind.relax!(node.params, lo_d, hi_d, alphas.subarray(ro, ro + sizeOut), sl, bl, su, bu);
           if (rec) { rec.sl.set(sl, ro); rec.bl.set(bl, ro); rec.su.set(su, ro); rec.bu.set(bu, ro); }
           let s = 0, e = 0;
-          for (let j = 0; j < sizeOut; j++) {
+          for (let q = 0; q < nLive; q++) {
+            const j = live[q];
             const a = aOut[ro + j];
             if (a === 0) continue;
             let c: number, t: number;
@@ -215,6 +223,19 @@ function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float6
   return need;
 }
 
+/** Coefficients per chunk of an intermediate backward pass (rows × largest value size): 256 KiB of float64. */
+const CHUNK_ELEMENTS = 1 << 15;
+
+/** Views of domains [d0, d0 + count) of batched node bounds (no copy). */
+function domainRange(b: NodeBounds, net: Network, d0: number, count: number): NodeBounds {
+  const view = (a: Float64Array | undefined, v: number) => {
+    if (!a) return undefined;
+    const size = net.values[v].size;
+    return a.subarray(d0 * size, (d0 + count) * size);
+  };
+  return { lo: b.lo.map(view), hi: b.hi.map(view) };
+}
+
 /** Networks with at most this many inputs get forward-mode intermediate bounds under 'auto'. */
 export const FORWARD_MODE_MAX_INPUTS = 20;
 
@@ -233,7 +254,10 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
   const inId = net.inputIds[0];
   const infeasible = new Uint8Array(D);
   const tightened = new Set<number>([inId]);
-  const absCache = new Map<number, Float64Array>();
+  // |J|·m_in per affine node (D × size), computed once its input bounds are final.
+  const absAll = new Map<number, Float64Array>();
+  const nIn = net.inputSize;
+  const maxValueSize = net.values.reduce((a, v) => Math.max(a, v.size), 1);
   // With few inputs, forward linear bounds are cheap and far tighter than intervals: they
   // decide which neurons are unstable, so backward passes run only for those.
   const fwd = mode === 'auto' && net.inputSize <= FORWARD_MODE_MAX_INPUTS ? new ForwardLinear(req, b) : null;
@@ -247,25 +271,49 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
         // Each domain gets rows ±e_j for its own unstable elements (padded with zero rows,
         // which the kernels skip), not for the union over the batch.
         const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D);
-        const maxNeed = need.reduce((a, l) => Math.max(a, l.length), 0);
-        if (maxNeed > 0) {
-          const R = 2 * maxNeed;
-          const A0 = new Float64Array(D * R * size);
-          for (let d = 0; d < D; d++) {
-            need[d].forEach((j, i) => {
-              A0[(d * R + 2 * i) * size + j] = 1;
-              A0[(d * R + 2 * i + 1) * size + j] = -1;
-            });
+        const lo = b.lo[v]!, hi = b.hi[v]!;
+        // |J|·m_in of the affine nodes before this one, for the whole batch: their inputs' bounds are final.
+        for (let q = 0; q < k; q++) {
+          if (prep.kind[q] !== 'affine' || absAll.has(q)) continue;
+          const nd = net.nodes[q];
+          const a = new Float64Array(D * net.values[nd.output].size);
+          nd.kind.absForward!(nd.params, nd.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!)), a, D);
+          absAll.set(q, a);
+        }
+        // Chunks of domains small enough that a layer's coefficients stay in cache (the
+        // passes are memory-bound otherwise); each chunk is padded to its own largest need.
+        for (let d0 = 0; d0 < D; ) {
+          const maxNeedFrom = (d1: number) => { let mx = 0; for (let d = d0; d < d1; d++) mx = Math.max(mx, need[d].length); return mx; };
+          let d1 = d0 + 1;
+          while (d1 < D && 2 * maxNeedFrom(d1 + 1) * maxValueSize * (d1 + 1 - d0) <= CHUNK_ELEMENTS) d1++;
+          const maxNeed = maxNeedFrom(d1), count = d1 - d0;
+          if (maxNeed > 0) {
+            const R = 2 * maxNeed;
+            const A0 = new Float64Array(count * R * size);
+            for (let d = d0; d < d1; d++) {
+              need[d].forEach((j, i) => {
+                A0[((d - d0) * R + 2 * i) * size + j] = 1;
+                A0[((d - d0) * R + 2 * i + 1) * size + j] = -1;
+              });
+            }
+            const chunk = domainRange(b, net, d0, count);
+            const chunkRegion: BatchRegion = { batch: count, lo: region.lo.subarray(d0 * nIn, d1 * nIn), hi: region.hi.subarray(d0 * nIn, d1 * nIn) };
+            if (region.ball) chunkRegion.ball = { ...region.ball, center: region.ball.center.subarray(d0 * nIn, d1 * nIn) };
+            const cache = new Map<number, Float64Array>();
+            for (const [node, a] of absAll) {
+              const sz = net.values[net.nodes[node].output].size;
+              cache.set(node, a.subarray(d0 * sz, d1 * sz));
+            }
+            const { lower } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache });
+            for (let d = d0; d < d1; d++) {
+              need[d].forEach((j, i) => {
+                const l = lower[(d - d0) * R + 2 * i], u = -lower[(d - d0) * R + 2 * i + 1];
+                if (l > lo[d * size + j]) lo[d * size + j] = l;
+                if (u < hi[d * size + j]) hi[d * size + j] = u;
+              });
+            }
           }
-          const { lower } = backwardBound(net, b, region, v, A0, R, { absCache });
-          const lo = b.lo[v]!, hi = b.hi[v]!;
-          for (let d = 0; d < D; d++) {
-            need[d].forEach((j, i) => {
-              const l = lower[d * R + 2 * i], u = -lower[d * R + 2 * i + 1];
-              if (l > lo[d * size + j]) lo[d * size + j] = l;
-              if (u < hi[d * size + j]) hi[d * size + j] = u;
-            });
-          }
+          d0 = d1;
         }
       }
       clampSplitInput(net, k, b, req.splits?.get(k), infeasible, D);

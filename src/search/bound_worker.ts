@@ -10,7 +10,7 @@ import { boundBoxes, type BoxDomain, type Rows } from './box_bounding.js';
 import { valueSignature } from './pool.js';
 
 interface Init { modelJson: string; rows: Rows }
-interface Job { id: number; doms: BoxDomain[]; intermediate: 'auto' | 'forward'; alphaIterations: number }
+interface Job { id: number; doms: BoxDomain[]; intermediate: 'auto' | 'forward'; alphaIterations: number; reluCandidates: number }
 
 const init = workerData as Init;
 const net = simplify(buildNetwork(parseJsonModel(init.modelJson, 'worker'))).net;
@@ -21,6 +21,6 @@ parentPort!.postMessage({ ready: true, signature: valueSignature(net) });
 parentPort!.on('message', (job: Job) => {
   // Test hook: die mid-search, to check that a crashed worker never yields `unsat`.
   if (process.env.LIPCERT_TEST_WORKER_CRASH) process.exit(3);
-  const res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations);
+  const res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates);
   parentPort!.postMessage({ id: job.id, res });
 });

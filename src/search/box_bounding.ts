@@ -1,8 +1,9 @@
 import { alphaCrown } from '../bounds/alpha.js';
-import { crown } from '../bounds/crown.js';
-import type { BoundsResult, NodeBounds } from '../bounds/types.js';
+import { backwardBound, crown } from '../bounds/crown.js';
+import { gamma } from '../bounds/fp.js';
+import type { BoundsResult, NodeBounds, SplitSet } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
-import { nextDown } from '../spec/float.js';
+import { nextDown, nextUp } from '../spec/float.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import type { BoundedDomain } from './bnb.js';
 import { combinedRowsBound } from './combine_rows.js';
@@ -24,6 +25,62 @@ export interface BoxDomain {
   age: number;
   /** The coefficients of the row closest to proof (for branching). */
   branchA?: Float64Array;
+  /**
+   * ReLU splits restricting the domain to part of its box: triples (node index, element,
+   * sign), sign +1 for input ≥ 0 (active), −1 for input ≤ 0 (inactive). Absent: none.
+   */
+  relu?: Int32Array;
+  /** The unstable ReLU-like elements best worth splitting, best first: pairs (node index, element). */
+  reluCandidates?: Int32Array;
+  /** Splits from the root to this domain. */
+  depth: number;
+}
+
+/** The batched split set of a batch of domains (undefined when none has ReLU splits). */
+export function gatherSplits(net: Network, doms: BoxDomain[]): SplitSet | undefined {
+  if (!doms.some((d) => d.relu && d.relu.length > 0)) return undefined;
+  const D = doms.length;
+  const splits: SplitSet = new Map();
+  doms.forEach((d, k) => {
+    const r = d.relu;
+    if (!r) return;
+    for (let t = 0; t < r.length; t += 3) {
+      const node = r[t], size = net.values[net.nodes[node].inputs[0]].size;
+      let s = splits.get(node);
+      if (!s) { s = new Int8Array(D * size); splits.set(node, s); }
+      s[k * size + r[t + 1]] = r[t + 2];
+    }
+  });
+  return splits;
+}
+
+/**
+ * BaBSR-style scores of the unstable ReLU-like elements of one domain: |c_j|·(−l_j·u_j)/(u_j − l_j),
+ * c_j the branching row's coefficient on the op's output (the triangle's height times its weight
+ * in the bound). Returns the best `count` as pairs (node index, element), best first.
+ */
+function reluCandidates(net: Network, nodes: NodeBounds, aOut: Map<number, Float64Array>, k: number, D: number, rowsPerDomain: number, row: number, count: number): Int32Array {
+  const best: { node: number; j: number; score: number }[] = [];
+  for (const [node, a] of aOut) {
+    const nd = net.nodes[node];
+    if (!nd.kind.breakpoints) continue;
+    const v = nd.inputs[0], size = net.values[v].size;
+    const lo = nodes.lo[v]!, hi = nodes.hi[v]!;
+    const ao = (k * rowsPerDomain + row) * size;
+    for (let j = 0; j < size; j++) {
+      const l = lo[k * size + j], u = hi[k * size + j];
+      if (!(l < 0 && u > 0)) continue;
+      const score = (Math.abs(a[ao + j]) * (-l * u)) / (u - l) + 1e-12 * (u - l);
+      if (best.length < count || score > best[best.length - 1].score) {
+        best.push({ node, j, score });
+        best.sort((x, y) => y.score - x.score);
+        if (best.length > count) best.pop();
+      }
+    }
+  }
+  const out = new Int32Array(2 * best.length);
+  best.forEach((b, i) => { out[2 * i] = b.node; out[2 * i + 1] = b.j; });
+  return out;
 }
 
 /** Row layout of one disjunct: all polytopes' rows stacked, with each polytope's row range. */
@@ -88,43 +145,138 @@ export interface BoxBatchResult {
  * — or of a convex combination of the polytope's rows — over the box or an ancestor: > 0 refutes
  * every polytope on the box. Sound: every number is a sound lower bound (see src/bounds).
  */
-export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal, alphaIterations = 0): BoxBatchResult {
-  const n = net.inputSize, D = doms.length;
+export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal, alphaIterations = 0, reluCandidateCount = 0): BoxBatchResult {
+  const n = net.inputSize, m = net.outputSize, D = doms.length;
   const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
   doms.forEach((d, k) => { lo.set(d.lo, k * n); hi.set(d.hi, k * n); });
   const req = {
     net, region: { batch: D, lo, hi }, C: rows.C, cOffset: rows.cOffset,
     parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal, intermediate,
+    splits: gatherSplits(net, doms),
   };
   const res: BoundsResult = alphaIterations > 0 ? alphaCrown(req, { iterations: alphaIterations }) : crown(req);
-  const R = rows.R;
-  const bounded: BoundedDomain<BoxDomain>[] = [];
-  const candidates: (Float64Array | null)[] = [];
-  doms.forEach((d, k) => {
+  const R = rows.R, P = rows.ranges.length;
+  // Per domain and polytope: the best of its rows, and of what the ancestors proved (they contain this box).
+  const polyLower = doms.map((d) => Float64Array.from(d.polyLower));
+  const bestRowOf = new Int32Array(D * P).fill(-1);
+  // Polytopes of several rows that no row refutes: the best convex combination λ of their
+  // rows' linear bounds, then one backward pass of the combined row λ·C itself, whose
+  // relaxation follows the combination's signs (tighter than combining separate bounds).
+  const multi = rows.ranges.map(([a, b]) => b - a > 1);
+  const Pm = multi.filter(Boolean).length;
+  const joint = Pm > 0 ? new Float64Array(D * Pm * m) : null;
+  const jointOffset = Pm > 0 ? new Float64Array(D * Pm) : null;
+  const jointOffsetErr = Pm > 0 ? new Float64Array(D * Pm) : null;
+  const jointCErr = Pm > 0 ? new Float64Array(D * Pm * m) : null;
+  let anyJoint = false;
+  for (let k = 0; k < D; k++) {
+    const d = doms[k];
     const rowLower = res.lower.subarray(k * R, (k + 1) * R);
-    // Per polytope: the best of its rows, and of what the ancestors proved (they contain this box).
-    const polyLower = Float64Array.from(d.polyLower);
-    let obj = Infinity, weakest = -1, weakRow = -1;
+    let q = 0;
     rows.ranges.forEach(([a, b], p) => {
       let best = b === a ? -Infinity : rowLower[a], bestRow = a;
       for (let r = a + 1; r < b; r++) if (rowLower[r] > best) { best = rowLower[r]; bestRow = r; }
-      if (!(best > 0) && b - a > 1 && !(polyLower[p] > 0)) {
-        // No single row refutes the polytope: try a convex combination of its rows.
+      bestRowOf[k * P + p] = bestRow;
+      if (!(best > 0) && multi[p] && !(polyLower[k][p] > 0)) {
         // res.bias bounds C·y; the rows are C·y − d: add the offsets, rounded down.
         const A = res.A!.subarray((k * R + a) * n, (k * R + b) * n);
         const bias = Float64Array.from({ length: b - a }, (_, i) => nextDown(res.bias![k * R + a + i] + rows.cOffset[a + i]));
-        const comb = combinedRowsBound(A, bias, b - a, d.lo, d.hi);
+        const lam = new Float64Array(b - a);
+        const comb = combinedRowsBound(A, bias, b - a, d.lo, d.hi, 40, lam);
         if (comb > best) best = comb;
+        if (!(best > 0)) {
+          anyJoint = true;
+          const o = (k * Pm + q) * m;
+          let off = 0, offMag = 0;
+          for (let i = 0; i < b - a; i++) {
+            const l = lam[i];
+            if (l === 0) continue;
+            off += l * rows.cOffset[a + i];
+            offMag += Math.abs(l * rows.cOffset[a + i]);
+            for (let j = 0; j < m; j++) {
+              joint![o + j] += l * rows.C[(a + i) * m + j];
+              jointCErr![o + j] += Math.abs(l * rows.C[(a + i) * m + j]);
+            }
+          }
+          const g = gamma(b - a + 1);
+          for (let j = 0; j < m; j++) jointCErr![o + j] *= g;
+          jointOffset![k * Pm + q] = off;
+          jointOffsetErr![k * Pm + q] = g * offMag;
+        }
       }
-      if (best > polyLower[p]) polyLower[p] = best;
-      if (polyLower[p] < obj) obj = polyLower[p];
-      if (!(polyLower[p] > 0) && (weakest < 0 || polyLower[p] < polyLower[weakest])) { weakest = p; weakRow = bestRow; }
+      if (best > polyLower[k][p]) polyLower[k][p] = best;
+      if (multi[p]) q++;
     });
-    const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower, nodes: sliceNodes(res.nodes, k, D), age: intermediate === 'auto' ? 0 : d.age };
+  }
+  // One more backward pass from the output: each domain's combined rows and, for ReLU
+  // branching, a copy of the weakest polytope's best row when it has a single row (the pass
+  // records the coefficients on every nonlinear op's output).
+  const withBranch = reluCandidateCount > 0;
+  const RR = Pm + (withBranch ? 1 : 0);
+  const branchRowOf = new Int32Array(D).fill(-1);
+  const jointIndex = (p: number) => multi.slice(0, p).filter(Boolean).length;
+  let second: ReturnType<typeof backwardBound> | null = null;
+  if (anyJoint || withBranch) {
+    const A0 = new Float64Array(D * RR * m);
+    for (let k = 0; k < D; k++) {
+      if (Pm > 0) A0.set(joint!.subarray(k * Pm * m, (k + 1) * Pm * m), k * RR * m);
+      if (!withBranch) continue;
+      const pl = polyLower[k];
+      let weakest = -1;
+      for (let p = 0; p < P; p++) if (!(pl[p] > 0) && (weakest < 0 || pl[p] < pl[weakest])) weakest = p;
+      if (weakest < 0) continue;
+      if (multi[weakest]) branchRowOf[k] = jointIndex(weakest);
+      else {
+        const r = bestRowOf[k * P + weakest];
+        A0.set(rows.C.subarray(r * m, (r + 1) * m), (k * RR + Pm) * m);
+        branchRowOf[k] = Pm;
+      }
+    }
+    second = backwardBound(net, res.nodes, req.region, net.outputIds[0], A0, RR, { record: withBranch });
+  }
+  if (anyJoint) {
+    // Σλ_r(C_r·y − d_r) ≥ lower(fl(λC)·y) − Σ_j errC_j·|y_j| + fl(λ·(−d)) − errOffset.
+    const out = net.outputIds[0];
+    const ylo = res.nodes.lo[out]!, yhi = res.nodes.hi[out]!;
+    for (let k = 0; k < D; k++) {
+      let q = 0;
+      rows.ranges.forEach((_, p) => {
+        if (!multi[p]) return;
+        const i = k * Pm + q++;
+        if (jointOffsetErr![i] === 0 && joint!.subarray(i * m, (i + 1) * m).every((v) => v === 0)) return;
+        let slack = jointOffsetErr![i];
+        for (let j = 0; j < m; j++) slack += jointCErr![i * m + j] * Math.max(Math.abs(ylo[k * m + j]), Math.abs(yhi[k * m + j]));
+        const v = nextDown(nextDown(second!.lower[k * RR + (q - 1)] + jointOffset![i]) - nextUp(slack * (1 + 4 * 2 ** -53)));
+        if (v > polyLower[k][p]) polyLower[k][p] = v;
+      });
+    }
+  }
+  const bounded: BoundedDomain<BoxDomain>[] = [];
+  const candidates: (Float64Array | null)[] = [];
+  doms.forEach((d, k) => {
+    const pl = polyLower[k];
+    let obj = Infinity, weakest = -1;
+    for (let p = 0; p < P; p++) {
+      if (pl[p] < obj) obj = pl[p];
+      if (!(pl[p] > 0) && (weakest < 0 || pl[p] < pl[weakest])) weakest = p;
+    }
+    const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower: pl, nodes: sliceNodes(res.nodes, k, D), age: intermediate === 'auto' ? 0 : d.age, depth: d.depth };
+    if (d.relu) dom.relu = d.relu;
     let cand: Float64Array | null = null;
-    if (weakest >= 0 && weakRow < R) {
-      const A = res.A!.subarray((k * R + weakRow) * n, (k * R + weakRow + 1) * n);
+    if (weakest >= 0) {
+      // Branch on the coefficients of the weakest polytope's combined row, or its best row.
+      let A: Float64Array;
+      const q = multi[weakest] && anyJoint ? jointIndex(weakest) : -1;
+      if (q >= 0 && joint!.subarray((k * Pm + q) * m, (k * Pm + q + 1) * m).some((v) => v !== 0)) {
+        A = second!.A.subarray((k * RR + q) * n, (k * RR + q + 1) * n);
+      } else {
+        const r = bestRowOf[k * P + weakest];
+        A = res.A!.subarray((k * R + r) * n, (k * R + r + 1) * n);
+      }
       dom.branchA = Float64Array.from(A);
+      if (withBranch && branchRowOf[k] >= 0 && second?.record) {
+        dom.reluCandidates = reluCandidates(net, res.nodes, second.record.aOut, k, D, RR, branchRowOf[k], reluCandidateCount);
+      }
       // The corner minimising the row's linear lower bound: a counterexample candidate.
       cand = Float64Array.from({ length: n }, (_, i) => (A[i] >= 0 ? d.lo[i] : d.hi[i]));
     }

@@ -7,9 +7,10 @@ import { gamma } from '../bounds/fp.js';
  * this searches λ on the simplex (exponentiated-gradient ascent on the concave function
  * g(λ) = min over the box of Σ λ_r (A_r·x + b_r)) and returns a sound lower bound of
  * max_λ min_x Σ λ_r f_r — rigorous in floating point: the combination's rounding is charged
- * like every other dot product. Never worse than the best single row.
+ * like every other dot product. Never worse than the best single row. The best λ found is
+ * written to `lambdaOut` when given.
  */
-export function combinedRowsBound(A: Float64Array, b: Float64Array, R: number, lo: Float64Array, hi: Float64Array, iterations = 40): number {
+export function combinedRowsBound(A: Float64Array, b: Float64Array, R: number, lo: Float64Array, hi: Float64Array, iterations = 40, lambdaOut?: Float64Array): number {
   const n = lo.length;
   const m = Float64Array.from({ length: n }, (_, k) => Math.max(Math.abs(lo[k]), Math.abs(hi[k])));
   // Value of row r at the box corner minimising the current combination.
@@ -61,6 +62,7 @@ export function combinedRowsBound(A: Float64Array, b: Float64Array, R: number, l
     mag += l * Math.abs(b[r]);
     for (let k = 0; k < n; k++) { comb[k] += l * A[r * n + k]; mag += l * Math.abs(A[r * n + k]) * m[k]; }
   }
+  lambdaOut?.set(bestLam);
   const err = Float64Array.of(gamma(R) * mag);
   const v = concretize(comb, Float64Array.of(bias), err, { batch: 1, lo, hi }, 1)[0];
   return v;

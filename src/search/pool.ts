@@ -98,7 +98,7 @@ export class BoundingPool {
   }
 
   /** Bound the boxes across the main thread and the workers; results keep the input order. */
-  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, signal?: AbortSignal): Promise<BoxBatchResult> {
     if (this.crashed) throw this.crashed;
     // Only workers that have started take part; one that failed to start is dropped.
     const live: Worker[] = [];
@@ -115,9 +115,9 @@ export class BoundingPool {
       // A worker keeps the process alive only while it has a job.
       live[k].ref();
       this.pending.set(id, { resolve: (r) => { live[k].unref(); resolve(r); }, reject: (e) => { live[k].unref(); reject(e); } });
-      live[k].postMessage({ id, doms: chunk, intermediate, alphaIterations });
+      live[k].postMessage({ id, doms: chunk, intermediate, alphaIterations, reluCandidates });
     }));
-    const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal, alphaIterations);
+    const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal, alphaIterations, reluCandidates);
     const rest = await Promise.all(jobs);
     return {
       bounded: [mine, ...rest].flatMap((r) => r.bounded),

@@ -38,6 +38,19 @@ export interface VerifySettings {
    * 2.5 s, but 2_7 and 2_8 stalled (α's coefficients steer the input splits worse), so it is off.
    */
   alphaSingleRow: number;
+  /**
+   * Intermediate bounds of the trial children: 'auto' (fresh CROWN for each) or 'forward'
+   * (forward-mode only, inheriting the parent's bounds; the chosen pair is then bounded afresh).
+   */
+  trialIntermediate: 'auto' | 'forward';
+  /**
+   * ReLU splits tried per expansion besides the input splits (the unstable ReLUs with the best
+   * BaBSR scores on the branching row; a ReLU split halves no box but makes its neuron exact).
+   * Default 1.
+   */
+  reluTrials: number;
+  /** Domains shallower than this many splits try input splits only. Default 12. */
+  reluAfterDepth: number;
   /** Falsification before and during the search. */
   falsify: FalsifySettings;
   /** Seed of the random generator. Default 0. */
@@ -52,6 +65,9 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   maxOpen: 500_000,
   freshEvery: 1,
   alphaSingleRow: 0,
+  trialIntermediate: 'auto',
+  reluTrials: 1,
+  reluAfterDepth: 12,
   workers: defaultThreads(),
   poolAfter: 0.3,
   falsify: FALSIFY_DEFAULTS,
@@ -144,8 +160,8 @@ class InputSplitProblem {
     if (doms.length === 0) return { bounded: [] };
     this.boundedDomains += doms.length;
     const alpha = this.rows.ranges.every(([a, b]) => b - a === 1) ? this.s.alphaSingleRow : 0;
-    if (this.pool && doms.length >= 8) return this.pool.bound(doms, intermediate, alpha, signal).then((r) => this.finish(r));
-    return this.finish(boundBoxes(this.net, this.rows, doms, intermediate, signal, alpha));
+    if (this.pool && doms.length >= 8) return this.pool.bound(doms, intermediate, alpha, this.s.reluTrials, signal).then((r) => this.finish(r));
+    return this.finish(boundBoxes(this.net, this.rows, doms, intermediate, signal, alpha, this.s.reluTrials));
   }
 
   /** Try the candidates of a bounded batch as counterexamples (on this thread: checkNet lives here). */
@@ -192,7 +208,7 @@ class InputSplitProblem {
   }
 
   async roots(): Promise<BoundedDomain<BoxDomain>[]> {
-    const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity), age: 0 };
+    const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity), age: 0, depth: 0 };
     const { bounded, cex } = await this.bound([root]);
     if (cex) throw new FoundCounterexample(cex);
     return bounded;
@@ -224,37 +240,60 @@ class InputSplitProblem {
     const found = localAttack(this.net, this.checkNet, this.dj, parents.map((p) => p.domain), this.s.falsify.localSteps);
     if (found) return { children: [], witness: found };
     const kids: BoxDomain[] = [];
-    const plan: { parent: number; dims: number[] }[] = [];
+    const plan: { parent: number; dims: number }[] = [];
     parents.forEach((p, k) => {
-      const dims = this.splitDims(p.domain);
-      if (dims.length === 0) { this.gaveUp++; return; }
-      plan.push({ parent: k, dims });
+      const d = p.domain;
+      const dims = this.splitDims(d);
+      const relu = d.depth >= this.s.reluAfterDepth && d.reluCandidates ? d.reluCandidates.length / 2 : 0;
+      if (dims.length + relu === 0) { this.gaveUp++; return; }
+      plan.push({ parent: k, dims: dims.length + relu });
+      const base = { polyLower: d.polyLower, nodes: d.nodes, age: d.age + 1, depth: d.depth + 1 };
       for (const i of dims) {
-        const d = p.domain;
         const mid = 0.5 * (d.lo[i] + d.hi[i]);
         const loHi = Float64Array.from(d.hi); loHi[i] = mid;
         const hiLo = Float64Array.from(d.lo); hiLo[i] = mid;
-        kids.push({ lo: d.lo, hi: loHi, polyLower: d.polyLower, nodes: d.nodes, age: d.age + 1 });
-        kids.push({ lo: hiLo, hi: d.hi, polyLower: d.polyLower, nodes: d.nodes, age: d.age + 1 });
+        kids.push({ ...base, lo: d.lo, hi: loHi, relu: d.relu });
+        kids.push({ ...base, lo: hiLo, hi: d.hi, relu: d.relu });
+      }
+      for (let t = 0; t < relu; t++) {
+        // Both phases of the ReLU on the same box: the union of the two is the parent.
+        const prev = d.relu ?? new Int32Array(0);
+        for (const sign of [1, -1]) {
+          const r = new Int32Array(prev.length + 3);
+          r.set(prev);
+          r[prev.length] = d.reluCandidates![2 * t];
+          r[prev.length + 1] = d.reluCandidates![2 * t + 1];
+          r[prev.length + 2] = sign;
+          kids.push({ ...base, lo: d.lo, hi: d.hi, relu: r });
+        }
       }
     });
     this.boundedThisCall = kids.length;
     if (kids.length === 0) return { children: [] };
-    const { bounded, cex } = await this.bound(kids, signal);
+    const cheapTrials = this.s.trialIntermediate === 'forward';
+    const { bounded, cex } = cheapTrials ? await this.boundGroup(kids, 'forward', signal) : await this.bound(kids, signal);
     if (cex) return { children: [], witness: cex };
     const children: BoundedDomain<BoxDomain>[] = [];
     let at = 0;
     for (const { dims } of plan) {
       let best = -Infinity, bestAt = at;
-      for (let t = 0; t < dims.length; t++) {
+      for (let t = 0; t < dims; t++) {
         const a = bounded[at + 2 * t], b = bounded[at + 2 * t + 1];
         const score = Math.min(a.lower, b.lower);
         if (score > best) { best = score; bestAt = at + 2 * t; }
       }
       children.push(bounded[bestAt], bounded[bestAt + 1]);
-      at += 2 * dims.length;
+      at += 2 * dims;
     }
-    return { children };
+    if (!cheapTrials) return { children };
+    // The chosen children, bounded again with fresh intermediate bounds (the trial's bounds,
+    // valid on each child's box, are inherited and intersected).
+    const open = children.filter((c) => !(c.lower > 0));
+    if (open.length === 0) return { children };
+    this.boundedThisCall += open.length;
+    const full = await this.bound(open.map((c) => c.domain), signal);
+    if (full.cex) return { children: [], witness: full.cex };
+    return { children: [...children.filter((c) => c.lower > 0), ...full.bounded] };
   }
 }
 
