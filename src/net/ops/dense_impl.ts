@@ -55,46 +55,12 @@ export function evalDense(p: DenseParams, x: Float64Array, out: Float64Array, ba
     }
     return;
   }
-  // Four input rows share each weight-row load: the matrix–matrix kernel of batched evaluation.
   const R = batch * rows;
-  let r = 0;
-  for (; r + 4 <= R; r += 4) {
-    const x0 = r * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K;
-    if (!bias) {
-      // Four all-zero rows (padding rows of bound propagation) give zeros: skip the products.
-      let any = false;
-      for (let k = x0; k < x0 + 4 * K; k++) if (x[k] !== 0) { any = true; break; }
-      if (!any) { out.fill(0, r * N, (r + 4) * N); continue; }
-    }
-    for (let n = 0; n < N; n++) {
-      const wo = n * K;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (let k = 0; k < K; k++) {
-        const w = W[wo + k];
-        a0 += x[x0 + k] * w;
-        a1 += x[x1 + k] * w;
-        a2 += x[x2 + k] * w;
-        a3 += x[x3 + k] * w;
-      }
-      if (bias) {
-        a0 += bias[(r % rows) * N + n];
-        a1 += bias[((r + 1) % rows) * N + n];
-        a2 += bias[((r + 2) % rows) * N + n];
-        a3 += bias[((r + 3) % rows) * N + n];
-      }
-      out[r * N + n] = a0;
-      out[(r + 1) * N + n] = a1;
-      out[(r + 2) * N + n] = a2;
-      out[(r + 3) * N + n] = a3;
-    }
-  }
-  for (; r < R; r++) {
-    const xo = r * K;
-    for (let n = 0; n < N; n++) {
-      const wo = n * K;
-      let a = 0;
-      for (let k = 0; k < K; k++) a += x[xo + k] * W[wo + k];
-      out[r * N + n] = bias ? a + bias[(r % rows) * N + n] : a;
+  rowsTimesTransposed(x, R, K, W, N, out, false);
+  if (bias) {
+    for (let r = 0; r < R; r++) {
+      const o = r * N, bo = (r % rows) * N;
+      for (let n = 0; n < N; n++) out[o + n] += bias[bo + n];
     }
   }
 }
@@ -116,13 +82,12 @@ function transposed(p: DenseParams): DenseParams {
 let nonzeroScratch = new Int32Array(64);
 
 /**
- * gx[r, :] += g[r, :]·W for the rows of g, four rows at a time: the columns that are zero in
- * all four rows are skipped (bound propagation zeroes every inactive ReLU's column, about half
- * of them), the rest are dot products with the cached transpose (no scattered stores).
+ * out[r, k] (+)= Σ_n g[r, n]·WT[k, n] for the R rows of g (R × N), WT of K × N: four rows and
+ * three outputs at a time, skipping the n that are zero in all four rows (bound propagation
+ * zeroes every inactive ReLU's column, about half of them). The sum runs over n in increasing
+ * order whatever is skipped, so results equal the plain loop's bit for bit (finite weights).
  */
-function backwardDenseRows(p: DenseParams, g: Float64Array, gx: Float64Array, R: number): void {
-  const { K, N } = p;
-  const WT = transposed(p).W; // K × N
+function rowsTimesTransposed(g: Float64Array, R: number, N: number, WT: Float64Array, K: number, gx: Float64Array, accumulate: boolean): void {
   if (nonzeroScratch.length < N) nonzeroScratch = new Int32Array(N);
   const idx = nonzeroScratch;
   let r = 0;
@@ -130,9 +95,46 @@ function backwardDenseRows(p: DenseParams, g: Float64Array, gx: Float64Array, R:
     const x0 = r * N, x1 = x0 + N, x2 = x1 + N, x3 = x2 + N;
     let nz = 0;
     for (let n = 0; n < N; n++) if (g[x0 + n] !== 0 || g[x1 + n] !== 0 || g[x2 + n] !== 0 || g[x3 + n] !== 0) idx[nz++] = n;
-    if (nz === 0) continue;
     const o0 = r * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
-    for (let k = 0; k < K; k++) {
+    if (!accumulate) gx.fill(0, o0, o0 + 4 * K);
+    if (nz === 0) continue;
+    let k = 0;
+    for (; k + 3 <= K; k += 3) {
+      const wo = k * N, wp = wo + N, wq = wp + N;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      for (let t = 0; t < nz; t++) {
+        const n = idx[t];
+        const w = WT[wo + n], v = WT[wp + n], u = WT[wq + n];
+        const g0 = g[x0 + n], g1 = g[x1 + n], g2 = g[x2 + n], g3 = g[x3 + n];
+        a0 += g0 * w; b0 += g0 * v; c0 += g0 * u;
+        a1 += g1 * w; b1 += g1 * v; c1 += g1 * u;
+        a2 += g2 * w; b2 += g2 * v; c2 += g2 * u;
+        a3 += g3 * w; b3 += g3 * v; c3 += g3 * u;
+      }
+      gx[o0 + k] += a0; gx[o0 + k + 1] += b0; gx[o0 + k + 2] += c0;
+      gx[o1 + k] += a1; gx[o1 + k + 1] += b1; gx[o1 + k + 2] += c1;
+      gx[o2 + k] += a2; gx[o2 + k + 1] += b2; gx[o2 + k + 2] += c2;
+      gx[o3 + k] += a3; gx[o3 + k + 1] += b3; gx[o3 + k + 2] += c3;
+    }
+    // Two outputs at a time: each loaded coefficient feeds two products.
+    for (; k + 2 <= K; k += 2) {
+      const wo = k * N, wp = wo + N;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let t = 0; t < nz; t++) {
+        const n = idx[t];
+        const w = WT[wo + n], v = WT[wp + n];
+        const g0 = g[x0 + n], g1 = g[x1 + n], g2 = g[x2 + n], g3 = g[x3 + n];
+        a0 += g0 * w; b0 += g0 * v;
+        a1 += g1 * w; b1 += g1 * v;
+        a2 += g2 * w; b2 += g2 * v;
+        a3 += g3 * w; b3 += g3 * v;
+      }
+      gx[o0 + k] += a0; gx[o0 + k + 1] += b0;
+      gx[o1 + k] += a1; gx[o1 + k + 1] += b1;
+      gx[o2 + k] += a2; gx[o2 + k + 1] += b2;
+      gx[o3 + k] += a3; gx[o3 + k + 1] += b3;
+    }
+    for (; k < K; k++) {
       const wo = k * N;
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       for (let t = 0; t < nz; t++) {
@@ -153,8 +155,9 @@ function backwardDenseRows(p: DenseParams, g: Float64Array, gx: Float64Array, R:
     const x0 = r * N;
     let nz = 0;
     for (let n = 0; n < N; n++) if (g[x0 + n] !== 0) idx[nz++] = n;
-    if (nz === 0) continue;
     const o0 = r * K;
+    if (!accumulate) gx.fill(0, o0, o0 + K);
+    if (nz === 0) continue;
     for (let k = 0; k < K; k++) {
       const wo = k * N;
       let a = 0;
@@ -168,7 +171,7 @@ function backwardDenseRows(p: DenseParams, g: Float64Array, gx: Float64Array, R:
 export function backwardDense(p: DenseParams, g: Float64Array, gx: Float64Array, batch: number): void {
   const { K, N, W } = p;
   if (p.mode === 'right' && !p.transA) {
-    backwardDenseRows(p, g, gx, batch * p.rows);
+    rowsTimesTransposed(g, batch * p.rows, N, transposed(p).W, K, gx, true);
     return;
   }
   if (p.mode === 'left') {
