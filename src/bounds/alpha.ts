@@ -1,7 +1,7 @@
 import type { Network } from '../net/network.js';
 import { nextDown } from '../spec/float.js';
 import { prepare } from './prepare.js';
-import { backwardBound, crownIntermediate, finishRows, identityRows, intervalRows, markInfeasible, splitStacked, stackRows, type AlphaSet, type BackwardRecord } from './crown.js';
+import { backwardBound, crownIntermediate, finishRows, identityRows, intervalRows, markInfeasible, splitStacked, stackRows, type AlphaSet, type BackwardRecord, type BackwardResult } from './crown.js';
 import type { BoundsRequest, BoundsResult, NodeBounds } from './types.js';
 
 /** Tuning knobs of α-CROWN (defaults documented per field). */
@@ -46,13 +46,79 @@ function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows
 }
 
 /**
+ * Rows A0 (D × rows) of value `target`, bounded below by CROWN and then by `iterations` steps of
+ * projected Adam ascent on the ReLU lower slopes (gradient ∂bound/∂α_j = A_j·z_j at the
+ * minimising corner, by the envelope theorem), intermediate bounds `nb` fixed. Every iterate is
+ * a sound CROWN bound with other valid slopes: `lower` is the best per row (sound, never looser
+ * than CROWN); `first` is the plain CROWN pass (with its record), `last` the last improving one.
+ */
+export function optimiseSlopes(
+  net: Network,
+  nb: NodeBounds,
+  region: BoundsRequest['region'],
+  target: number,
+  A0: Float64Array,
+  rows: number,
+  settings: Partial<AlphaSettings> = {},
+  signal?: AbortSignal,
+): { lower: Float64Array; first: BackwardResult; last: BackwardResult } {
+  const s = { ...ALPHA_DEFAULTS, ...settings };
+  const D = region.batch;
+  const n = net.inputSize;
+  const first = backwardBound(net, nb, region, target, A0, rows, { record: true });
+  let res = first, last = first;
+  const best = Float64Array.from(first.lower);
+  const alphas: AlphaSet = new Map();
+  const mom = new Map<number, Float64Array>(), vel = new Map<number, Float64Array>();
+  for (const [k, lines] of first.record!.lines) {
+    if (!net.nodes[k].kind.breakpoints) continue; // only ReLU-like ops have a slope family
+    alphas.set(k, Float64Array.from(lines.sl));
+    mom.set(k, new Float64Array(lines.sl.length));
+    vel.set(k, new Float64Array(lines.sl.length));
+  }
+  let lr = s.learningRate;
+  if (alphas.size === 0) return { lower: best, first, last };
+  for (let it = 1; it <= s.iterations; it++) {
+    if (signal?.aborted) break;
+    // Gradient at the current slopes: corner minimising each row's linear function.
+    const x = new Float64Array(D * rows * n);
+    for (let d = 0; d < D; d++) {
+      for (let r = 0; r < rows; r++) {
+        const o = (d * rows + r) * n;
+        for (let k = 0; k < n; k++) x[o + k] = res.A[o + k] >= 0 ? region.lo[d * n + k] : region.hi[d * n + k];
+      }
+    }
+    const zs = relaxedForward(net, res.record!, x, D * rows, target);
+    for (const [k, a] of alphas) {
+      const aOut = res.record!.aOut.get(k)!, z = zs.get(k)!;
+      const mk = mom.get(k)!, vk = vel.get(k)!;
+      for (let i = 0; i < a.length; i++) {
+        const g = aOut[i] > 0 ? aOut[i] * z[i] : 0;
+        mk[i] = 0.9 * mk[i] + 0.1 * g;
+        vk[i] = 0.999 * vk[i] + 0.001 * g * g;
+        const mh = mk[i] / (1 - 0.9 ** it), vh = vk[i] / (1 - 0.999 ** it);
+        const v = a[i] + (lr * mh) / (Math.sqrt(vh) + 1e-12);
+        // Projection onto [0, 1]; the op clamps further to its own valid range.
+        a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      }
+    }
+    lr *= s.decay;
+    res = backwardBound(net, nb, region, target, A0, rows, { alphas, record: true });
+    let improved = false;
+    for (let i = 0; i < best.length; i++) {
+      if (res.lower[i] > best[i]) { best[i] = res.lower[i]; improved = true; }
+    }
+    if (improved) last = res;
+  }
+  return { lower: best, first, last };
+}
+
+/**
  * α-CROWN: CROWN whose ReLU lower slopes are optimised per domain, row and neuron by projected
- * Adam ascent on the bound (gradient ∂bound/∂α_j = A_j·z_j at the minimising corner, by the
- * envelope theorem). Every iterate is a sound CROWN bound with other valid slopes, so the
- * best one per row is kept: anytime, and never looser than CROWN (the first iterate is CROWN).
+ * Adam ascent on the bound (see `optimiseSlopes`): anytime, and never looser than CROWN (the
+ * first iterate is CROWN).
  */
 export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> = {}): BoundsResult {
-  const s = { ...ALPHA_DEFAULTS, ...settings };
   const { net, region } = req;
   const D = region.batch;
   const m = net.outputSize;
@@ -61,56 +127,8 @@ export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> 
   const R2 = 2 * R;
   const nb: NodeBounds & { infeasible: Uint8Array } = crownIntermediate(req);
   const out = net.outputIds[0];
-  const A0 = stackRows(C, R, m, D);
   const n = net.inputSize;
-
-  // Start from CROWN's adaptive slopes, recorded by a first pass.
-  let res = backwardBound(net, nb, region, out, A0, R2, { record: true });
-  const best = Float64Array.from(res.lower);
-  let bestA = res.A, bestBias = res.bias, bestErr = res.err;
-  const alphas: AlphaSet = new Map();
-  const mom = new Map<number, Float64Array>(), vel = new Map<number, Float64Array>();
-  for (const [k, lines] of res.record!.lines) {
-    if (!net.nodes[k].kind.breakpoints) continue; // only ReLU-like ops have a slope family
-    alphas.set(k, Float64Array.from(lines.sl));
-    mom.set(k, new Float64Array(lines.sl.length));
-    vel.set(k, new Float64Array(lines.sl.length));
-  }
-  let lr = s.learningRate;
-  if (alphas.size > 0) {
-    for (let it = 1; it <= s.iterations; it++) {
-      if (req.signal?.aborted) break;
-      // Gradient at the current slopes: corner minimising each row's linear function.
-      const x = new Float64Array(D * R2 * n);
-      for (let d = 0; d < D; d++) {
-        for (let r = 0; r < R2; r++) {
-          const o = (d * R2 + r) * n;
-          for (let k = 0; k < n; k++) x[o + k] = res.A[o + k] >= 0 ? region.lo[d * n + k] : region.hi[d * n + k];
-        }
-      }
-      const zs = relaxedForward(net, res.record!, x, D * R2, out);
-      for (const [k, a] of alphas) {
-        const aOut = res.record!.aOut.get(k)!, z = zs.get(k)!;
-        const mk = mom.get(k)!, vk = vel.get(k)!;
-        for (let i = 0; i < a.length; i++) {
-          const g = aOut[i] > 0 ? aOut[i] * z[i] : 0;
-          mk[i] = 0.9 * mk[i] + 0.1 * g;
-          vk[i] = 0.999 * vk[i] + 0.001 * g * g;
-          const mh = mk[i] / (1 - 0.9 ** it), vh = vk[i] / (1 - 0.999 ** it);
-          let v = a[i] + (lr * mh) / (Math.sqrt(vh) + 1e-12);
-          // Projection onto [0, 1]; the op clamps further to its own valid range.
-          a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-        }
-      }
-      lr *= s.decay;
-      res = backwardBound(net, nb, region, out, A0, R2, { alphas, record: true });
-      let improved = false;
-      for (let i = 0; i < best.length; i++) {
-        if (res.lower[i] > best[i]) { best[i] = res.lower[i]; improved = true; }
-      }
-      if (improved && req.wantCoefficients) { bestA = res.A; bestBias = res.bias; bestErr = res.err; }
-    }
-  }
+  const { lower: best, last } = optimiseSlopes(net, nb, region, out, stackRows(C, R, m, D), R2, settings, req.signal);
   const { lower, upper } = splitStacked(best, R, D);
   finishRows(lower, upper, R, D, undefined, intervalRows(C, R, nb.lo[out]!, nb.hi[out]!, D));
   finishRows(lower, upper, R, D, req.cOffset);
@@ -121,9 +139,9 @@ export function alphaCrown(req: BoundsRequest, settings: Partial<AlphaSettings> 
     result.A = new Float64Array(D * R * n);
     result.bias = new Float64Array(D * R);
     for (let d = 0; d < D; d++) {
-      result.A.set(bestA.subarray(d * R2 * n, d * R2 * n + R * n), d * R * n);
+      result.A.set(last.A.subarray(d * R2 * n, d * R2 * n + R * n), d * R * n);
       // The constant with the rounding allowance taken off, so the linear function is itself sound.
-      for (let r = 0; r < R; r++) result.bias[d * R + r] = nextDown(bestBias[d * R2 + r] - bestErr[d * R2 + r]);
+      for (let r = 0; r < R; r++) result.bias[d * R + r] = nextDown(last.bias[d * R2 + r] - last.err[d * R2 + r]);
     }
   }
   return result;

@@ -1,4 +1,4 @@
-import { alphaCrown } from '../bounds/alpha.js';
+import { optimiseSlopes } from '../bounds/alpha.js';
 import { backwardBound, crown } from '../bounds/crown.js';
 import { gamma } from '../bounds/fp.js';
 import type { BoundsResult, NodeBounds, SplitSet } from '../bounds/types.js';
@@ -154,7 +154,7 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
     parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal, intermediate,
     splits: gatherSplits(net, doms),
   };
-  const res: BoundsResult = alphaIterations > 0 ? alphaCrown(req, { iterations: alphaIterations }) : crown(req);
+  const res: BoundsResult = crown(req);
   const R = rows.R, P = rows.ranges.length;
   // Per domain and polytope: the best of its rows, and of what the ancestors proved (they contain this box).
   const polyLower = doms.map((d) => Float64Array.from(d.polyLower));
@@ -209,18 +209,22 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
     });
   }
   // One more backward pass from the output: each domain's combined rows and, for ReLU
-  // branching, a copy of the weakest polytope's best row when it has a single row (the pass
-  // records the coefficients on every nonlinear op's output).
+  // branching or α, a copy of the weakest polytope's best row when it has a single row. The
+  // CROWN iterate records the coefficients on every nonlinear op's output (for ReLU scores) and
+  // gives the branching coefficients; α-steps then tighten the bounds only (measured: α's own
+  // coefficients steer the input splits worse).
   const withBranch = reluCandidateCount > 0;
-  const RR = Pm + (withBranch ? 1 : 0);
+  const extraRow = withBranch || alphaIterations > 0;
+  const RR = Pm + (extraRow ? 1 : 0);
   const branchRowOf = new Int32Array(D).fill(-1);
+  const extraPoly = new Int32Array(D).fill(-1);
   const jointIndex = (p: number) => multi.slice(0, p).filter(Boolean).length;
-  let second: ReturnType<typeof backwardBound> | null = null;
-  if (anyJoint || withBranch) {
+  let second: ReturnType<typeof optimiseSlopes> | null = null;
+  if (anyJoint || extraRow) {
     const A0 = new Float64Array(D * RR * m);
     for (let k = 0; k < D; k++) {
       if (Pm > 0) A0.set(joint!.subarray(k * Pm * m, (k + 1) * Pm * m), k * RR * m);
-      if (!withBranch) continue;
+      if (!extraRow) continue;
       const pl = polyLower[k];
       let weakest = -1;
       for (let p = 0; p < P; p++) if (!(pl[p] > 0) && (weakest < 0 || pl[p] < pl[weakest])) weakest = p;
@@ -230,18 +234,26 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
         const r = bestRowOf[k * P + weakest];
         A0.set(rows.C.subarray(r * m, (r + 1) * m), (k * RR + Pm) * m);
         branchRowOf[k] = Pm;
+        extraPoly[k] = weakest;
       }
     }
-    second = backwardBound(net, res.nodes, req.region, net.outputIds[0], A0, RR, { record: withBranch });
+    second = optimiseSlopes(net, res.nodes, req.region, net.outputIds[0], A0, RR, { iterations: alphaIterations }, signal);
   }
-  if (anyJoint) {
+  if (second) {
     // Σλ_r(C_r·y − d_r) ≥ lower(fl(λC)·y) − Σ_j errC_j·|y_j| + fl(λ·(−d)) − errOffset.
     const out = net.outputIds[0];
     const ylo = res.nodes.lo[out]!, yhi = res.nodes.hi[out]!;
     for (let k = 0; k < D; k++) {
       let q = 0;
       rows.ranges.forEach((_, p) => {
-        if (!multi[p]) return;
+        if (!multi[p]) {
+          // The copied single row: its bound plus its offset, rounded down.
+          if (extraPoly[k] === p) {
+            const v = nextDown(second!.lower[k * RR + Pm] + rows.cOffset[bestRowOf[k * P + p]]);
+            if (v > polyLower[k][p]) polyLower[k][p] = v;
+          }
+          return;
+        }
         const i = k * Pm + q++;
         if (jointOffsetErr![i] === 0 && joint!.subarray(i * m, (i + 1) * m).every((v) => v === 0)) return;
         let slack = jointOffsetErr![i];
@@ -268,14 +280,14 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
       let A: Float64Array;
       const q = multi[weakest] && anyJoint ? jointIndex(weakest) : -1;
       if (q >= 0 && joint!.subarray((k * Pm + q) * m, (k * Pm + q + 1) * m).some((v) => v !== 0)) {
-        A = second!.A.subarray((k * RR + q) * n, (k * RR + q + 1) * n);
+        A = second!.first.A.subarray((k * RR + q) * n, (k * RR + q + 1) * n);
       } else {
         const r = bestRowOf[k * P + weakest];
         A = res.A!.subarray((k * R + r) * n, (k * R + r + 1) * n);
       }
       dom.branchA = Float64Array.from(A);
-      if (withBranch && branchRowOf[k] >= 0 && second?.record) {
-        dom.reluCandidates = reluCandidates(net, res.nodes, second.record.aOut, k, D, RR, branchRowOf[k], reluCandidateCount);
+      if (withBranch && branchRowOf[k] >= 0 && second) {
+        dom.reluCandidates = reluCandidates(net, res.nodes, second.first.record!.aOut, k, D, RR, branchRowOf[k], reluCandidateCount);
       }
       // The corner minimising the row's linear lower bound: a counterexample candidate.
       cand = Float64Array.from({ length: n }, (_, i) => (A[i] >= 0 ? d.lo[i] : d.hi[i]));

@@ -33,11 +33,11 @@ export interface VerifySettings {
   /** Seconds of single-threaded work before the worker pool starts (most instances end sooner). Default 0.3. */
   poolAfter: number;
   /**
-   * α-CROWN steps on the property's rows for every domain when each of its polytopes has one row
-   * (0 = plain CROWN). Default 0. Measured on ACAS Xu prop_1 with 5 steps: 2_3 went from 20 s to
-   * 2.5 s, but 2_7 and 2_8 stalled (α's coefficients steer the input splits worse), so it is off.
+   * α-CROWN steps per domain on the rows that decide it (each multi-row polytope's combined row,
+   * the weakest single row), intermediate bounds fixed; the input splits still follow CROWN's
+   * coefficients (α's own steered them worse in an earlier measurement). 0 = plain CROWN.
    */
-  alphaSingleRow: number;
+  alphaSteps: number;
   /**
    * Intermediate bounds of the trial children: 'auto' (fresh CROWN for each) or 'forward'
    * (forward-mode only, inheriting the parent's bounds; the chosen pair is then bounded afresh).
@@ -66,7 +66,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   minWidth: 1e-9,
   maxOpen: 500_000,
   freshEvery: 1,
-  alphaSingleRow: 0,
+  alphaSteps: 0,
   trialIntermediate: 'auto',
   reluTrials: 0,
   reluAfterDepth: 12,
@@ -161,7 +161,7 @@ class InputSplitProblem {
   private boundGroup(doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): Promise<{ bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample }> | { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
     if (doms.length === 0) return { bounded: [] };
     this.boundedDomains += doms.length;
-    const alpha = this.rows.ranges.every(([a, b]) => b - a === 1) ? this.s.alphaSingleRow : 0;
+    const alpha = this.s.alphaSteps;
     if (this.pool && doms.length >= 8) return this.pool.bound(doms, intermediate, alpha, this.s.reluTrials, signal).then((r) => this.finish(r));
     return this.finish(boundBoxes(this.net, this.rows, doms, intermediate, signal, alpha, this.s.reluTrials));
   }
