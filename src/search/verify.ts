@@ -112,7 +112,7 @@ export interface VerifyOptions {
  * Input-splitting branch and bound for one disjunct: bounds by CROWN with the property's rows,
  * intermediate bounds inherited from the parent box; splits chosen among the top dimensions
  * by |a_i|·(u_i − l_i) (a: the coefficients of the row closest to proof) by bounding the
- * children of each trial split and keeping the best; the minimising corner of every domain's
+ * children of each trial split and keeping the one whose children fall least below 0 in sum; the minimising corner of every domain's
  * linear bound is tried as a counterexample.
  */
 class InputSplitProblem {
@@ -281,7 +281,9 @@ class InputSplitProblem {
       let best = -Infinity, bestAt = at;
       for (let t = 0; t < dims; t++) {
         const a = bounded[at + 2 * t], b = bounded[at + 2 * t + 1];
-        const score = Math.min(a.lower, b.lower);
+        // Both children's shortfalls below 0 (a refuted child counts 0): measured on six ACAS Xu
+        // instances, 1–12 % fewer domains than the weaker child's bound alone on five of them.
+        const score = Math.min(a.lower, 0) + Math.min(b.lower, 0);
         if (score > best) { best = score; bestAt = at + 2 * t; }
       }
       children.push(bounded[bestAt], bounded[bestAt + 1]);
