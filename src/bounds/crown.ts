@@ -198,16 +198,19 @@ export function concretize(A: Float64Array, bias: Float64Array, err: Float64Arra
 }
 
 /**
- * Stable ReLU-like inputs whose interval comes within this fraction of its width of the kink
- * also get backward passes: their tighter bounds let later layers prove more neurons stable
- * (measured on ACAS Xu: without them some instances need 10× more domains).
+ * Under interval propagation, stable ReLU-like inputs whose interval comes within this fraction
+ * of its width of the kink also get backward passes: the intervals of later layers are built
+ * from theirs, so their tighter bounds let later layers prove more neurons stable. Under
+ * forward-mode bounds they are skipped: a stable element's relaxation is exact whatever its
+ * bounds, and the forward linear functions carry the rest (measured on six ACAS Xu instances:
+ * the same domains within 3 %, 5–25 % less time).
  */
 const NEAR_KINK_FRACTION = 0.25;
 /**
  * Per domain, the elements of a nonlinear op's input that need linear bounds: for ReLU-like ops
  * the unstable ones and the stable ones near the kink, every non-constant one otherwise.
  */
-function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float64Array, D: number): number[][] {
+function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float64Array, D: number, nearKink: number): number[][] {
   const node = net.nodes[k];
   const size = net.values[node.inputs[0]].size;
   const need: number[][] = [];
@@ -216,7 +219,7 @@ function elementsToTighten(net: Network, k: number, lo: Float64Array, hi: Float6
     for (let j = 0; j < size; j++) {
       const l = lo[d * size + j], h = hi[d * size + j];
       if (node.kind.breakpoints ? l < 0 && h > 0 : h > l) list.push(j);
-      else if (node.kind.breakpoints && Math.min(Math.abs(l), Math.abs(h)) < NEAR_KINK_FRACTION * (h - l)) list.push(j);
+      else if (node.kind.breakpoints && Math.min(Math.abs(l), Math.abs(h)) < nearKink * (h - l)) list.push(j);
     }
     need.push(list);
   }
@@ -270,7 +273,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
         const size = net.values[v].size;
         // Each domain gets rows ±e_j for its own unstable elements (padded with zero rows,
         // which the kernels skip), not for the union over the batch.
-        const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D);
+        const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D, fwd ? 0 : NEAR_KINK_FRACTION);
         const lo = b.lo[v]!, hi = b.hi[v]!;
         // |J|·m_in of the affine nodes before this one, for the whole batch: their inputs' bounds are final.
         for (let q = 0; q < k; q++) {
