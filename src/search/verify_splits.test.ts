@@ -6,8 +6,8 @@ import { buildFromSpec, randomDense } from '../../test/helpers/random_net.js';
 import { verify } from './verify.js';
 
 /**
- * Branch and bound with ReLU splits from the first expansion and the joint pass of multi-row
- * polytopes, against a dense grid of the input box: a threshold above the grid's minimum must
+ * Branch and bound with ReLU splits from the first expansion, α-steps on every domain and the
+ * joint pass of multi-row polytopes, against a dense grid of the input box: a threshold above the grid's minimum must
  * give `sat` (a grid point violates, so `unsat` would be a soundness bug); one well below it
  * must give `unsat`.
  */
@@ -45,9 +45,9 @@ function property(C: Float64Array, rows: number, t: number): Property {
   };
 }
 
-const SPLIT_SETTINGS = { reluTrials: 2, reluAfterDepth: 0, workers: 1 };
+const SPLIT_SETTINGS = { reluTrials: 2, reluAfterDepth: 0, workers: 1, alphaSteps: 5, alphaAfter: 0 };
 
-describe('verify with ReLU splits and joint rows (random nets against a grid)', () => {
+describe('verify with ReLU splits, α and joint rows (random nets against a grid)', () => {
   // One row: y0 − y1 ≤ t. Two rows (y0 is the largest): y1 − y0 ≤ t and y2 − y0 ≤ t.
   const specs: [string, Float64Array, number][] = [
     ['one row', Float64Array.of(1, -1, 0), 1],
