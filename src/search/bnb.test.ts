@@ -43,4 +43,26 @@ describe('branchAndBound', () => {
     const m = await branchAndBound(never, { maxOpen: 1000 });
     expect(m.outcome).toBe('memory');
   });
+  it('dives by known values without changing what a proof expands', async () => {
+    // The toy with each domain's midpoint value as `upper`: a proof must expand the same domains
+    // whatever the order, and the open count and global bound stay exact.
+    const withUpper = (c: number, m: number): BnbProblem<[number, number]> => {
+      const base = toy(c, m);
+      const tag = (d: BoundedDomain<[number, number]>) => ({ ...d, upper: ((d.domain[0] + d.domain[1]) / 2 - c) ** 2 - m });
+      return {
+        roots: async () => (await base.roots()).map(tag),
+        expand: async (ps, sig) => {
+          const r = await base.expand(ps, sig);
+          return { ...r, children: r.children.map(tag) };
+        },
+      };
+    };
+    const plain = await branchAndBound(withUpper(3, -0.5), { diveFraction: 0, batch: 4 });
+    const dived = await branchAndBound(withUpper(3, -0.5), { diveFraction: 0.5, batch: 4 });
+    expect(dived.outcome).toBe('proved');
+    expect(dived.stats.visited).toBe(plain.stats.visited);
+    expect(dived.stats.globalLower).toBe(plain.stats.globalLower);
+    const found = await branchAndBound(withUpper(2.7, 0.01), { diveFraction: 0.5, batch: 4 });
+    expect(found.outcome).toBe('found');
+  });
 });

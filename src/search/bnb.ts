@@ -16,6 +16,8 @@ export interface BoundedDomain<D> {
   domain: D;
   /** Sound lower bound of the objective over the domain (+∞ when the domain is empty). */
   lower: number;
+  /** The objective at some point of the domain, when known (an upper bound of its minimum): orders the dives. */
+  upper?: number;
 }
 
 export interface BnbProblem<D> {
@@ -37,9 +39,15 @@ export interface BnbSettings {
   maxOpen: number;
   /** performance.now() value at which to stop with `timeout` (checked before every batch). Default: none. */
   deadline: number;
+  /**
+   * Fraction of each batch taken from the domains with the lowest `upper` (the most promising
+   * witnesses) instead of the lowest bounds. Proving needs every open domain expanded anyway, so
+   * the order costs a proof nothing; it finds witnesses in small regions sooner. Default 0.25.
+   */
+  diveFraction: number;
 }
 
-export const BNB_DEFAULTS: BnbSettings = { batch: 64, maxOpen: 500_000, deadline: Infinity };
+export const BNB_DEFAULTS: BnbSettings = { batch: 64, maxOpen: 500_000, deadline: Infinity, diveFraction: 0.25 };
 
 export interface BnbStats {
   visited: number;
@@ -58,8 +66,9 @@ export interface BnbResult {
 }
 
 /**
- * Best-first branch and bound: always expand the open domains with the lowest bounds. Checks
- * the signal before every batch; a deadline is an AbortSignal whose reason is 'timeout'.
+ * Best-first branch and bound: expand the open domains with the lowest bounds, and a share of
+ * each batch (`diveFraction`) from those with the lowest known objective values. Checks the
+ * signal before every batch; a deadline is an AbortSignal whose reason is 'timeout'.
  */
 export async function branchAndBound<D>(
   problem: BnbProblem<D>,
@@ -70,17 +79,24 @@ export async function branchAndBound<D>(
   const s = { ...BNB_DEFAULTS, ...settings };
   const threshold = problem.threshold ?? 0;
   const start = performance.now();
+  // Two queues over the same open domains (by lower bound, by known value); `store` holds the
+  // open ones, and an id taken through one queue is skipped when the other pops it.
   const queue = new FlatQueue<number>();
+  const dives = new FlatQueue<number>();
   const store = new Map<number, BoundedDomain<D>>();
+  const dropTaken = (q: FlatQueue<number>) => { while (q.length > 0 && !store.has(q.peek()!)) q.pop(); };
   let nextId = 0;
   let visited = 0;
   let minProved = Infinity;
-  const stats = (): BnbStats => ({
-    visited,
-    open: queue.length,
-    globalLower: queue.length > 0 ? Math.min(queue.peekValue()!, minProved) : minProved,
-    elapsed: (performance.now() - start) / 1000,
-  });
+  const stats = (): BnbStats => {
+    dropTaken(queue);
+    return {
+      visited,
+      open: store.size,
+      globalLower: queue.length > 0 ? Math.min(queue.peekValue()!, minProved) : minProved,
+      elapsed: (performance.now() - start) / 1000,
+    };
+  };
   const push = (d: BoundedDomain<D>) => {
     visited++;
     if (d.lower > threshold) {
@@ -89,12 +105,22 @@ export async function branchAndBound<D>(
       const id = nextId++;
       store.set(id, d);
       queue.push(id, d.lower);
+      if (d.upper !== undefined && s.diveFraction > 0) dives.push(id, d.upper);
+    }
+  };
+  const take = (q: FlatQueue<number>, into: BoundedDomain<D>[], upTo: number) => {
+    while (into.length < upTo && q.length > 0) {
+      const id = q.pop()!;
+      const d = store.get(id);
+      if (!d) continue;
+      store.delete(id);
+      into.push(d);
     }
   };
   const stopReason = (): BnbOutcome => (signal.reason === 'timeout' ? 'timeout' : 'aborted');
   for (const r of await problem.roots()) push(r);
   let lastYield = performance.now();
-  while (queue.length > 0) {
+  while (store.size > 0) {
     // Bounding is synchronous: yield to the event loop now and then so timers and signals fire.
     if (performance.now() - lastYield > 50) {
       await new Promise((r) => setImmediate(r));
@@ -102,20 +128,18 @@ export async function branchAndBound<D>(
     }
     if (performance.now() >= s.deadline) return { outcome: 'timeout', stats: stats() };
     if (signal.aborted) return { outcome: stopReason(), stats: stats() };
-    if (queue.length > s.maxOpen) return { outcome: 'memory', stats: stats() };
+    if (store.size > s.maxOpen) return { outcome: 'memory', stats: stats() };
     const parents: BoundedDomain<D>[] = [];
-    while (parents.length < s.batch && queue.length > 0) {
-      const id = queue.pop()!;
-      parents.push(store.get(id)!);
-      store.delete(id);
-    }
+    take(queue, parents, s.batch - Math.floor(s.batch * s.diveFraction));
+    take(dives, parents, s.batch);
+    take(queue, parents, s.batch);
     let res;
     try {
       res = await problem.expand(parents, signal);
     } catch (e) {
       if (signal.aborted) {
         // Put the parents back so the reported global bound stays sound.
-        for (const p of parents) { const id = nextId++; store.set(id, p); queue.push(id, p.lower); }
+        for (const p of parents) { visited--; push(p); }
         return { outcome: stopReason(), stats: stats() };
       }
       throw e;

@@ -23,6 +23,11 @@ export interface VerifySettings {
   /** Open domains allowed before answering unknown (memory cap). Default 500,000. */
   maxOpen: number;
   /**
+   * Share of each batch expanded from the domains whose linear-bound corner has the lowest
+   * objective value (dives toward counterexamples; see the engine's `diveFraction`). Default 0.25.
+   */
+  diveFraction: number;
+  /**
    * Recompute intermediate bounds from scratch (backward CROWN) when a domain is this many splits
    * away from its last fresh computation; in between, children reuse the parent's bounds
    * intersected with their own cheap forward-mode bounds. 1 = always fresh. Default 1.
@@ -73,6 +78,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   trialWidest: true,
   minWidth: 1e-9,
   maxOpen: 500_000,
+  diveFraction: 0.25,
   freshEvery: 1,
   alphaSteps: 10,
   alphaAfter: 2,
@@ -179,14 +185,17 @@ class InputSplitProblem {
   private finish(r: BoxBatchResult): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
     const { net } = this;
     const n = net.inputSize, m = net.outputSize;
-    const cands = r.candidates.filter((c): c is Float64Array => c !== null);
-    if (cands.length > 0) {
-      const xs = new Float64Array(cands.length * n);
-      cands.forEach((c, k) => xs.set(c, k * n));
-      const ys = forward(net, xs, cands.length);
-      for (let k = 0; k < cands.length; k++) {
-        if (violation(ys, k * m, this.dj.outputs) <= 0) {
-          const cex = checkCandidate(this.checkNet, cands[k], this.dj);
+    const at = r.candidates.flatMap((c, k) => (c ? [k] : []));
+    if (at.length > 0) {
+      const xs = new Float64Array(at.length * n);
+      at.forEach((k, i) => xs.set(r.candidates[k]!, i * n));
+      const ys = forward(net, xs, at.length);
+      for (let i = 0; i < at.length; i++) {
+        const v = violation(ys, i * m, this.dj.outputs);
+        // The objective at a point of the domain: orders the engine's dives.
+        r.bounded[at[i]].upper = v;
+        if (v <= 0) {
+          const cex = checkCandidate(this.checkNet, r.candidates[at[i]]!, this.dj);
           if (cex) return { bounded: r.bounded, cex };
         }
       }
@@ -350,7 +359,7 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
       const problem = new InputSplitProblem(net, checkNet, dj, s, deadline);
       let res;
       try {
-        res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
+        res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
       } catch (e) {
         if (e instanceof FoundCounterexample) return { result: 'sat', counterexample: e.cex, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains };
         // A crashed worker leaves domains unbounded: never unsat.
