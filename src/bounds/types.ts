@@ -48,6 +48,13 @@ export interface BoundsRequest {
    * at most 20 inputs). Default 'auto'.
    */
   intermediate?: 'auto' | 'forward' | 'backward';
+  /**
+   * Stable ReLU-like inputs whose interval lies within this fraction of its width of the kink
+   * also get backward passes (their bounds tighten later layers' intervals). Default 0.25.
+   * Branch and bound on few inputs passes 0: there the forward-mode linear bounds carry that
+   * information and the extra passes cost more than they save.
+   */
+  nearKinkFraction?: number;
   /** Abort between steps; an aborted call throws its reason. */
   signal?: AbortSignal;
 }

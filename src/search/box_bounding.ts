@@ -1,5 +1,5 @@
 import { optimiseSlopes } from '../bounds/alpha.js';
-import { backwardBound, crown } from '../bounds/crown.js';
+import { crown, FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
 import { gamma } from '../bounds/fp.js';
 import type { BoundsResult, NodeBounds, SplitSet } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
@@ -153,6 +153,9 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
     net, region: { batch: D, lo, hi }, C: rows.C, cOffset: rows.cOffset,
     parent: gatherParents(doms, net.values.length), wantCoefficients: true, signal, intermediate,
     splits: gatherSplits(net, doms),
+    // Few inputs (forward-mode bounds): passes for near-kink stable neurons cost more than they
+    // save in the search (measured on ACAS Xu: same domains within 3 %, 5–25 % less time).
+    nearKinkFraction: net.inputSize <= FORWARD_MODE_MAX_INPUTS ? 0 : undefined,
   };
   const res: BoundsResult = crown(req);
   const R = rows.R, P = rows.ranges.length;
