@@ -133,6 +133,61 @@ export function sliceNodes(nb: NodeBounds, k: number, D: number): NodeBounds {
 }
 
 
+/** The unrefuted polytope with the lowest bound (−1 when every one is refuted). */
+function weakestPolytope(pl: Float64Array): number {
+  let weakest = -1;
+  for (let p = 0; p < pl.length; p++) if (!(pl[p] > 0) && (weakest < 0 || pl[p] < pl[weakest])) weakest = p;
+  return weakest;
+}
+
+/**
+ * Per domain and multi-row polytope, the combined row λ·C (λ ≥ 0 on the simplex) in float64,
+ * with what its rounding may cost: Σ_r λ_r(C_r·y − d_r) ≥ fl(λC)·y − Σ_j errC_j·|y_j| + fl(λ·(−d)) − errOffset.
+ */
+class CombinedRows {
+  readonly row: Float64Array;
+  readonly offset: Float64Array;
+  readonly offsetErr: Float64Array;
+  readonly cErr: Float64Array;
+  constructor(D: number, readonly perDomain: number, readonly m: number) {
+    this.row = new Float64Array(D * perDomain * m);
+    this.offset = new Float64Array(D * perDomain);
+    this.offsetErr = new Float64Array(D * perDomain);
+    this.cErr = new Float64Array(D * perDomain * m);
+  }
+  /** Set slot i (domain k × perDomain + q) to the combination λ of rows [a, a + λ.length). */
+  set(i: number, lam: Float64Array, rows: Rows, a: number): void {
+    const { m } = this;
+    const o = i * m;
+    let off = 0, offMag = 0;
+    for (let t = 0; t < lam.length; t++) {
+      const l = lam[t];
+      if (l === 0) continue;
+      off += l * rows.cOffset[a + t];
+      offMag += Math.abs(l * rows.cOffset[a + t]);
+      for (let j = 0; j < m; j++) {
+        this.row[o + j] += l * rows.C[(a + t) * m + j];
+        this.cErr[o + j] += Math.abs(l * rows.C[(a + t) * m + j]);
+      }
+    }
+    const g = gamma(lam.length + 1);
+    for (let j = 0; j < m; j++) this.cErr[o + j] *= g;
+    this.offset[i] = off;
+    this.offsetErr[i] = g * offMag;
+  }
+  /** Whether slot i holds a combination. */
+  isSet(i: number): boolean {
+    return this.offsetErr[i] !== 0 || this.row.subarray(i * this.m, (i + 1) * this.m).some((v) => v !== 0);
+  }
+  /** A sound lower bound of Σ_r λ_r(C_r·y − d_r) from a lower bound of fl(λC)·y and bounds of y (at yo). */
+  lower(i: number, rowLower: number, ylo: Float64Array, yhi: Float64Array, yo: number): number {
+    const { m } = this;
+    let slack = this.offsetErr[i];
+    for (let j = 0; j < m; j++) slack += this.cErr[i * m + j] * Math.max(Math.abs(ylo[yo + j]), Math.abs(yhi[yo + j]));
+    return nextDown(nextDown(rowLower + this.offset[i]) - nextUp(slack * (1 + 4 * 2 ** -53)));
+  }
+}
+
 /** The result of bounding a batch of boxes: the bounded domains and, per domain, a candidate counterexample (or null). */
 export interface BoxBatchResult {
   bounded: BoundedDomain<BoxDomain>[];
@@ -167,10 +222,7 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
   // relaxation follows the combination's signs (tighter than combining separate bounds).
   const multi = rows.ranges.map(([a, b]) => b - a > 1);
   const Pm = multi.filter(Boolean).length;
-  const joint = Pm > 0 ? new Float64Array(D * Pm * m) : null;
-  const jointOffset = Pm > 0 ? new Float64Array(D * Pm) : null;
-  const jointOffsetErr = Pm > 0 ? new Float64Array(D * Pm) : null;
-  const jointCErr = Pm > 0 ? new Float64Array(D * Pm * m) : null;
+  const joint = Pm > 0 ? new CombinedRows(D, Pm, m) : null;
   let anyJoint = false;
   for (let k = 0; k < D; k++) {
     const d = doms[k];
@@ -189,22 +241,7 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
         if (comb > best) best = comb;
         if (!(best > 0)) {
           anyJoint = true;
-          const o = (k * Pm + q) * m;
-          let off = 0, offMag = 0;
-          for (let i = 0; i < b - a; i++) {
-            const l = lam[i];
-            if (l === 0) continue;
-            off += l * rows.cOffset[a + i];
-            offMag += Math.abs(l * rows.cOffset[a + i]);
-            for (let j = 0; j < m; j++) {
-              joint![o + j] += l * rows.C[(a + i) * m + j];
-              jointCErr![o + j] += Math.abs(l * rows.C[(a + i) * m + j]);
-            }
-          }
-          const g = gamma(b - a + 1);
-          for (let j = 0; j < m; j++) jointCErr![o + j] *= g;
-          jointOffset![k * Pm + q] = off;
-          jointOffsetErr![k * Pm + q] = g * offMag;
+          joint!.set(k * Pm + q, lam, rows, a);
         }
       }
       if (best > polyLower[k][p]) polyLower[k][p] = best;
@@ -226,11 +263,9 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
   if (anyJoint || extraRow) {
     const A0 = new Float64Array(D * RR * m);
     for (let k = 0; k < D; k++) {
-      if (Pm > 0) A0.set(joint!.subarray(k * Pm * m, (k + 1) * Pm * m), k * RR * m);
+      if (joint) A0.set(joint.row.subarray(k * Pm * m, (k + 1) * Pm * m), k * RR * m);
       if (!extraRow) continue;
-      const pl = polyLower[k];
-      let weakest = -1;
-      for (let p = 0; p < P; p++) if (!(pl[p] > 0) && (weakest < 0 || pl[p] < pl[weakest])) weakest = p;
+      const weakest = weakestPolytope(polyLower[k]);
       if (weakest < 0) continue;
       if (multi[weakest]) branchRowOf[k] = jointIndex(weakest);
       else {
@@ -243,25 +278,20 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
     second = optimiseSlopes(net, res.nodes, req.region, net.outputIds[0], A0, RR, { iterations: alphaIterations }, signal);
   }
   if (second) {
-    // Σλ_r(C_r·y − d_r) ≥ lower(fl(λC)·y) − Σ_j errC_j·|y_j| + fl(λ·(−d)) − errOffset.
     const out = net.outputIds[0];
     const ylo = res.nodes.lo[out]!, yhi = res.nodes.hi[out]!;
     for (let k = 0; k < D; k++) {
       let q = 0;
       rows.ranges.forEach((_, p) => {
+        let v = -Infinity;
         if (!multi[p]) {
           // The copied single row: its bound plus its offset, rounded down.
-          if (extraPoly[k] === p) {
-            const v = nextDown(second!.lower[k * RR + Pm] + rows.cOffset[bestRowOf[k * P + p]]);
-            if (v > polyLower[k][p]) polyLower[k][p] = v;
-          }
-          return;
+          if (extraPoly[k] === p) v = nextDown(second!.lower[k * RR + Pm] + rows.cOffset[bestRowOf[k * P + p]]);
+        } else {
+          const i = k * Pm + q;
+          if (joint!.isSet(i)) v = joint!.lower(i, second!.lower[k * RR + q], ylo, yhi, k * m);
+          q++;
         }
-        const i = k * Pm + q++;
-        if (jointOffsetErr![i] === 0 && joint!.subarray(i * m, (i + 1) * m).every((v) => v === 0)) return;
-        let slack = jointOffsetErr![i];
-        for (let j = 0; j < m; j++) slack += jointCErr![i * m + j] * Math.max(Math.abs(ylo[k * m + j]), Math.abs(yhi[k * m + j]));
-        const v = nextDown(nextDown(second!.lower[k * RR + (q - 1)] + jointOffset![i]) - nextUp(slack * (1 + 4 * 2 ** -53)));
         if (v > polyLower[k][p]) polyLower[k][p] = v;
       });
     }
@@ -270,11 +300,8 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
   const candidates: (Float64Array | null)[] = [];
   doms.forEach((d, k) => {
     const pl = polyLower[k];
-    let obj = Infinity, weakest = -1;
-    for (let p = 0; p < P; p++) {
-      if (pl[p] < obj) obj = pl[p];
-      if (!(pl[p] > 0) && (weakest < 0 || pl[p] < pl[weakest])) weakest = p;
-    }
+    const obj = pl.reduce((a, v) => (v < a ? v : a), Infinity);
+    const weakest = weakestPolytope(pl);
     const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower: pl, nodes: sliceNodes(res.nodes, k, D), age: intermediate === 'auto' ? 0 : d.age, depth: d.depth };
     if (d.relu) dom.relu = d.relu;
     let cand: Float64Array | null = null;
@@ -282,7 +309,7 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
       // Branch on the coefficients of the weakest polytope's combined row, or its best row.
       let A: Float64Array;
       const q = multi[weakest] && anyJoint ? jointIndex(weakest) : -1;
-      if (q >= 0 && joint!.subarray((k * Pm + q) * m, (k * Pm + q + 1) * m).some((v) => v !== 0)) {
+      if (q >= 0 && joint!.isSet(k * Pm + q)) {
         A = second!.first.A.subarray((k * RR + q) * n, (k * RR + q + 1) * n);
       } else {
         const r = bestRowOf[k * P + weakest];
