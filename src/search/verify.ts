@@ -41,16 +41,17 @@ export interface VerifySettings {
    * α-CROWN steps per domain on the rows that decide it (each multi-row polytope's combined row,
    * the weakest single row), intermediate bounds fixed; the input splits still follow CROWN's
    * coefficients (α's own steered them worse in an earlier measurement). 0 = plain CROWN.
-   * Default 10, from `alphaAfter` seconds on.
+   * Default 10, once `alphaAfterDomains` domains have been bounded.
    */
   alphaSteps: number;
   /**
-   * Seconds of search before the α-steps start. Default 2: measured on ACAS Xu, α from the start
-   * costs 15–50 % more time on instances that plain CROWN decides in a few seconds, but it decides
-   * the hard ones plain CROWN does not (3_3 prop_2 in 50 s single-threaded, 4_2 prop_2, 1_1
-   * prop_5; 5_3 prop_2 turns out sat).
+   * Domains bounded (per disjunct) before the α-steps start: a count, not a time, so a run does
+   * the same work on any machine. Default 2000 (about 2 s on ACAS Xu with 2 threads): measured on
+   * ACAS Xu, α from the start costs 15–50 % more time on instances that plain CROWN decides in a
+   * few seconds, but it decides the hard ones plain CROWN does not (3_3 prop_2 in 50 s
+   * single-threaded, 4_2 prop_2, 1_1 prop_5; 5_3 prop_2 turns out sat).
    */
-  alphaAfter: number;
+  alphaAfterDomains: number;
   /**
    * Intermediate bounds of the trial children: 'auto' (fresh CROWN for each) or 'forward'
    * (forward-mode only, inheriting the parent's bounds; the chosen pair is then bounded afresh).
@@ -81,7 +82,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   diveFraction: 0.25,
   freshEvery: 1,
   alphaSteps: 10,
-  alphaAfter: 2,
+  alphaAfterDomains: 2000,
   trialIntermediate: 'auto',
   reluTrials: 0,
   reluAfterDepth: 12,
@@ -176,7 +177,7 @@ class InputSplitProblem {
   private boundGroup(doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal): Promise<{ bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample }> | { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
     if (doms.length === 0) return { bounded: [] };
     this.boundedDomains += doms.length;
-    const alpha = (performance.now() - this.started) / 1000 >= this.s.alphaAfter ? this.s.alphaSteps : 0;
+    const alpha = this.boundedDomains >= this.s.alphaAfterDomains ? this.s.alphaSteps : 0;
     if (this.pool && doms.length >= 8) return this.pool.bound(doms, intermediate, alpha, this.s.reluTrials, signal).then((r) => this.finish(r));
     return this.finish(boundBoxes(this.net, this.rows, doms, intermediate, signal, alpha, this.s.reluTrials));
   }

@@ -45,7 +45,7 @@ function property(C: Float64Array, rows: number, t: number): Property {
   };
 }
 
-const SPLIT_SETTINGS = { reluTrials: 2, reluAfterDepth: 0, workers: 1, alphaSteps: 5, alphaAfter: 0 };
+const SPLIT_SETTINGS = { reluTrials: 2, reluAfterDepth: 0, workers: 1, alphaSteps: 5, alphaAfterDomains: 0 };
 
 describe('verify with ReLU splits, α and joint rows (random nets against a grid)', () => {
   // One row: y0 − y1 ≤ t. Two rows (y0 is the largest): y1 − y0 ≤ t and y2 − y0 ≤ t.
