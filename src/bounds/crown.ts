@@ -284,10 +284,14 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
         // Chunks of domains small enough that a layer's coefficients stay in cache (the
         // passes are memory-bound otherwise); each chunk is padded to its own largest need.
         for (let d0 = 0; d0 < D; ) {
-          const maxNeedFrom = (d1: number) => { let mx = 0; for (let d = d0; d < d1; d++) mx = Math.max(mx, need[d].length); return mx; };
-          let d1 = d0 + 1;
-          while (d1 < D && 2 * maxNeedFrom(d1 + 1) * maxValueSize * (d1 + 1 - d0) <= CHUNK_ELEMENTS) d1++;
-          const maxNeed = maxNeedFrom(d1), count = d1 - d0;
+          let d1 = d0 + 1, maxNeed = need[d0].length;
+          while (d1 < D) {
+            const grown = Math.max(maxNeed, need[d1].length);
+            if (2 * grown * maxValueSize * (d1 + 1 - d0) > CHUNK_ELEMENTS) break;
+            maxNeed = grown;
+            d1++;
+          }
+          const count = d1 - d0;
           if (maxNeed > 0) {
             const R = 2 * maxNeed;
             const A0 = new Float64Array(count * R * size);

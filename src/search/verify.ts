@@ -53,11 +53,6 @@ export interface VerifySettings {
    */
   alphaAfterDomains: number;
   /**
-   * Intermediate bounds of the trial children: 'auto' (fresh CROWN for each) or 'forward'
-   * (forward-mode only, inheriting the parent's bounds; the chosen pair is then bounded afresh).
-   */
-  trialIntermediate: 'auto' | 'forward';
-  /**
    * ReLU splits tried per expansion besides the input splits (the unstable ReLUs with the best
    * BaBSR scores on the branching row; a ReLU split halves no box but makes its neuron exact).
    * Default 0: measured on ACAS Xu with 1 trial from depth 12, 1_1 prop_6 went from 35 s to a
@@ -83,7 +78,6 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   freshEvery: 1,
   alphaSteps: 10,
   alphaAfterDomains: 2000,
-  trialIntermediate: 'auto',
   reluTrials: 0,
   reluAfterDepth: 12,
   workers: defaultThreads(),
@@ -128,8 +122,8 @@ export interface VerifyOptions {
  * Input-splitting branch and bound for one disjunct: bounds by CROWN with the property's rows,
  * intermediate bounds inherited from the parent box; splits chosen among the top dimensions
  * by |a_i|·(u_i − l_i) (a: the coefficients of the row closest to proof) by bounding the
- * children of each trial split and keeping the one whose children fall least below 0 in sum; the minimising corner of every domain's
- * linear bound is tried as a counterexample.
+ * children of each trial split and keeping the one whose children fall least below 0 in sum;
+ * the minimising corner of every domain's linear bound is tried as a counterexample.
  */
 class InputSplitProblem {
   readonly rows: Rows;
@@ -291,8 +285,7 @@ class InputSplitProblem {
     });
     this.boundedThisCall = kids.length;
     if (kids.length === 0) return { children: [] };
-    const cheapTrials = this.s.trialIntermediate === 'forward';
-    const { bounded, cex } = cheapTrials ? await this.boundGroup(kids, 'forward', signal) : await this.bound(kids, signal);
+    const { bounded, cex } = await this.bound(kids, signal);
     if (cex) return { children: [], witness: cex };
     const children: BoundedDomain<BoxDomain>[] = [];
     let at = 0;
@@ -308,15 +301,7 @@ class InputSplitProblem {
       children.push(bounded[bestAt], bounded[bestAt + 1]);
       at += 2 * dims;
     }
-    if (!cheapTrials) return { children };
-    // The chosen children, bounded again with fresh intermediate bounds (the trial's bounds,
-    // valid on each child's box, are inherited and intersected).
-    const open = children.filter((c) => !(c.lower > 0));
-    if (open.length === 0) return { children };
-    this.boundedThisCall += open.length;
-    const full = await this.bound(open.map((c) => c.domain), signal);
-    if (full.cex) return { children: [], witness: full.cex };
-    return { children: [...children.filter((c) => c.lower > 0), ...full.bounded] };
+    return { children };
   }
 }
 

@@ -545,6 +545,15 @@ function randomIntervals(rng: Rng, count: number, maxAbs: number): [number, numb
   return out;
 }
 
+/** Every line an op offers on [l, h]: its relax lines and its cuts, each as (name, slope, intercept, side: −1 below f, +1 above). */
+function relaxationLines(kind: OpKind, p: unknown, l: number, h: number, sl: number, bl: number, su: number, bu: number): [string, number, number, number][] {
+  const lines: [string, number, number, number][] = [['lower', sl, bl, -1], ['upper', su, bu, 1]];
+  const cuts = kind.relaxCuts!(p, l, h);
+  for (const [s0, b0] of cuts.lower) lines.push(['cut lower', s0, b0, -1]);
+  for (const [s0, b0] of cuts.upper) lines.push(['cut upper', s0, b0, 1]);
+  return lines;
+}
+
 /** Points of [l, h] to test a line at: the ends, 0, the middle, nearby floats, random ones. */
 function testPoints(rng: Rng, l: number, h: number): number[] {
   const pts = [l, h, 0.5 * l + 0.5 * h];
@@ -573,10 +582,7 @@ describe('op bound members: lines and intervals hold pointwise', () => {
       kind.relax!(p, lo, hi, alpha, sl, bl, su, bu);
       for (let i = 0; i < n && fails.length < 5; i++) {
         const [l, h] = ivs[i];
-        const lines: [string, number, number, number][] = [['lower', sl[i], bl[i], -1], ['upper', su[i], bu[i], 1]];
-        const cuts = kind.relaxCuts!(p, l, h);
-        for (const [s0, b0] of cuts.lower) lines.push(['cut lower', s0, b0, -1]);
-        for (const [s0, b0] of cuts.upper) lines.push(['cut upper', s0, b0, 1]);
+        const lines = relaxationLines(kind, p, l, h, sl[i], bl[i], su[i], bu[i]);
         for (const x of testPoints(rng, l, h)) {
           const X = Q.fromFloat(x), fx = f(X);
           for (const [name, s0, b0, side] of lines) {
@@ -608,10 +614,7 @@ describe('op bound members: lines and intervals hold pointwise', () => {
     const fails: string[] = [];
     for (let i = 0; i < n && fails.length < 5; i++) {
       const [l, h] = ivs[i];
-      const lines: [string, number, number, number][] = [['lower', sl[i], bl[i], -1], ['upper', su[i], bu[i], 1]];
-      const cuts = kind.relaxCuts!(p, l, h);
-      for (const [s0, b0] of cuts.lower) lines.push(['cut lower', s0, b0, -1]);
-      for (const [s0, b0] of cuts.upper) lines.push(['cut upper', s0, b0, 1]);
+      const lines = relaxationLines(kind, p, l, h, sl[i], bl[i], su[i], bu[i]);
       for (const x of testPoints(rng, l, h)) {
         const X = Q.fromFloat(x), fx = fFix(X);
         for (const [name, s0, b0, side] of lines) {
