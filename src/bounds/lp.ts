@@ -37,7 +37,7 @@ import { dualLowerBound, type SparseLP } from './lp_dual.js';
 import { prepare, unsupported, type PreparedNet } from './prepare.js';
 import type { BoundsRequest, BoundsResult, NodeBounds, SplitSet } from './types.js';
 
-type Highs = Awaited<ReturnType<typeof loadHighs>>;
+export type Highs = Awaited<ReturnType<typeof loadHighs>>;
 type HighsModel = ReturnType<Highs['createModel']>;
 
 let highsPromise: Promise<Highs> | undefined;
@@ -424,8 +424,11 @@ const NO_ITERATION_LIMIT = 2147483647;
  * stalls on this very degenerate LP (50,000+ iterations, 20 s). A warm run that hits the cap is
  * therefore restarted cold (`clearSolver`: presolve runs again). `timeLimit` covers both runs of
  * one LP (HiGHS's clock is zeroed once per LP).
+ *
+ * With `primals`, slot o receives the solver's column values of objective o when it was solved
+ * to optimality (a point to try, never a proof), else null.
  */
-export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, objectives: Float64Array[], timeLimit: number, signal?: AbortSignal): Float64Array {
+export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, objectives: Float64Array[], timeLimit: number, signal?: AbortSignal, primals?: (Float64Array | null)[]): Float64Array {
   const out = new Float64Array(objectives.length).fill(-Infinity);
   if (objectives.length === 0) return out;
   let model: HighsModel | undefined;
@@ -477,8 +480,10 @@ export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, o
         }
         if (solved) {
           for (let q = 0; q < len; q++) c[cols[q]] = obj[q];
-          const y = model.getSolution().rowDual;
+          const solution = model.getSolution();
+          const y = solution.rowDual;
           bound = dualLowerBound(lp, c, lpTestHooks.tamperDual ? lpTestHooks.tamperDual(y) : y);
+          if (primals) primals[o] = Float64Array.from(solution.colValue);
           for (let q = 0; q < len; q++) c[cols[q]] = 0;
         }
       } catch (e) {

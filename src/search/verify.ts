@@ -5,6 +5,8 @@ import type { Property, PropertyDisjunct } from '../spec/property.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import { branchAndBound, type BnbStats, type BoundedDomain } from './bnb.js';
+import { getHighs, type Highs } from '../bounds/lp.js';
+import { boundBoxByLp, countUnstable } from './box_lp.js';
 import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
 import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
@@ -62,6 +64,15 @@ export interface VerifySettings {
   reluTrials: number;
   /** Domains shallower than this many splits try input splits only. Default 12. */
   reluAfterDepth: number;
+  /**
+   * A domain that CROWN leaves unrefuted with at most this many unstable ReLU-like elements is
+   * bounded by the triangle-relaxation LP of its polytopes' objectives (HiGHS, dual-validated;
+   * see box_lp.ts), on the main thread; the LP's optimum is tried as a counterexample. A domain
+   * with none is decided exactly this way (the network is affine there). 0 = off. Default 8.
+   */
+  lpMaxUnstable: number;
+  /** Time limit per LP in seconds (a synchronous solve cannot be interrupted). Default 0.5. */
+  lpTimeLimit: number;
   /** Falsification before and during the search. */
   falsify: FalsifySettings;
   /** Seed of the random generator. Default 0. */
@@ -80,6 +91,8 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   alphaAfterDomains: 2000,
   reluTrials: 0,
   reluAfterDepth: 12,
+  lpMaxUnstable: 8,
+  lpTimeLimit: 0.5,
   workers: defaultThreads(),
   poolAfter: 0.3,
   falsify: FALSIFY_DEFAULTS,
@@ -178,24 +191,60 @@ class InputSplitProblem {
 
   /** Try the candidates of a bounded batch as counterexamples (on this thread: checkNet lives here). */
   private finish(r: BoxBatchResult): { bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample } {
-    const { net } = this;
-    const n = net.inputSize, m = net.outputSize;
     const at = r.candidates.flatMap((c, k) => (c ? [k] : []));
-    if (at.length > 0) {
-      const xs = new Float64Array(at.length * n);
-      at.forEach((k, i) => xs.set(r.candidates[k]!, i * n));
-      const ys = forward(net, xs, at.length);
-      for (let i = 0; i < at.length; i++) {
-        const v = violation(ys, i * m, this.dj.outputs);
-        // The objective at a point of the domain: orders the engine's dives.
-        r.bounded[at[i]].upper = v;
-        if (v <= 0) {
-          const cex = checkCandidate(this.checkNet, r.candidates[at[i]]!, this.dj);
-          if (cex) return { bounded: r.bounded, cex };
-        }
+    const { values, cex } = this.tryPoints(at.map((k) => r.candidates[k]!));
+    // The objective at a point of the domain: orders the engine's dives.
+    at.forEach((k, i) => { r.bounded[k].upper = values[i]; });
+    return cex ? { bounded: r.bounded, cex } : { bounded: r.bounded };
+  }
+
+  /** The objective at each point, and the first point that validates as a counterexample. */
+  private tryPoints(points: Float64Array[]): { values: Float64Array; cex?: Counterexample } {
+    const n = this.net.inputSize, m = this.net.outputSize;
+    const values = new Float64Array(points.length);
+    if (points.length === 0) return { values };
+    const xs = new Float64Array(points.length * n);
+    points.forEach((x, i) => xs.set(x, i * n));
+    const ys = forward(this.net, xs, points.length);
+    for (let i = 0; i < points.length; i++) {
+      values[i] = violation(ys, i * m, this.dj.outputs);
+      if (values[i] <= 0) {
+        const cex = checkCandidate(this.checkNet, points[i], this.dj);
+        if (cex) return { values, cex };
       }
     }
-    return { bounded: r.bounded };
+    return { values };
+  }
+
+  private highs: Highs | null = null;
+  /** LPs solved by the LP tier, and the domains they refuted (diagnostics). */
+  lpDomains = 0;
+  lpRefuted = 0;
+
+  /**
+   * The LP tier (see `lpMaxUnstable`) on bounded domains, in place: tightens their polytopes'
+   * bounds and tries the LP optima as counterexamples.
+   */
+  private async lpTier(bounded: BoundedDomain<BoxDomain>[], signal?: AbortSignal): Promise<Counterexample | undefined> {
+    const limit = this.s.lpMaxUnstable;
+    if (!(limit > 0)) return undefined;
+    const eligible = bounded.filter((b) => !(b.lower > 0) && b.domain.nodes && countUnstable(this.net, b.domain.nodes, limit) <= limit);
+    if (eligible.length === 0) return undefined;
+    this.highs ??= await getHighs();
+    for (const b of eligible) {
+      const left = (this.deadline - performance.now()) / 1000;
+      if (left < 0.05 || signal?.aborted) break;
+      const res = boundBoxByLp(this.highs, this.net, this.rows, b.domain, Math.min(this.s.lpTimeLimit, 0.5 * left), signal);
+      this.lpDomains++;
+      const pl = b.domain.polyLower;
+      for (let p = 0; p < pl.length; p++) if (res.polyLower[p] > pl[p]) pl[p] = res.polyLower[p];
+      b.lower = pl.reduce((a, v) => (v < a ? v : a), Infinity);
+      if (b.lower > 0) this.lpRefuted++;
+      const { values, cex } = this.tryPoints(res.candidates);
+      if (cex) return cex;
+      for (const v of values) if (b.upper === undefined || v < b.upper) b.upper = v;
+    }
+    return undefined;
   }
 
   /** The dimensions to try splitting, best first, by |a_i|·width_i (widest when a is all zero). */
@@ -225,7 +274,8 @@ class InputSplitProblem {
   async roots(): Promise<BoundedDomain<BoxDomain>[]> {
     const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity), age: 0, depth: 0 };
     const { bounded, cex } = await this.bound([root]);
-    if (cex) throw new FoundCounterexample(cex);
+    const found = cex ?? (await this.lpTier(bounded));
+    if (found) throw new FoundCounterexample(found);
     return bounded;
   }
 
@@ -301,6 +351,8 @@ class InputSplitProblem {
       children.push(bounded[bestAt], bounded[bestAt + 1]);
       at += 2 * dims;
     }
+    const lpCex = await this.lpTier(children, signal);
+    if (lpCex) return { children: [], witness: lpCex };
     return { children };
   }
 }
