@@ -73,23 +73,20 @@ export function falsify(net: Network, checkNet: Network, disjunct: PropertyDisju
   const s = { ...FALSIFY_DEFAULTS, ...settings };
   const n = net.inputSize;
   const { lo, hi } = disjunct.box;
-  const pts: Float64Array[] = [];
-  const center = new Float64Array(n);
-  for (let i = 0; i < n; i++) center[i] = 0.5 * (lo[i] + hi[i]);
-  pts.push(center);
-  if (n <= s.maxCornerDims) {
-    for (let c = 0; c < 1 << n; c++) pts.push(Float64Array.from({ length: n }, (_, i) => ((c >> i) & 1 ? hi[i] : lo[i])));
-  }
-  for (let k = 0; k < s.samples; k++) pts.push(Float64Array.from({ length: n }, (_, i) => lo[i] + rng.next() * (hi[i] - lo[i])));
-  for (let k = 0; k < s.boundarySamples; k++) {
-    pts.push(Float64Array.from({ length: n }, (_, i) => {
-      const u = 3 * rng.next();
-      return u < 1 ? lo[i] : u < 2 ? hi[i] : lo[i] + rng.next() * (hi[i] - lo[i]);
-    }));
-  }
-  const N = pts.length;
+  // All points in one flat array (centre, corners, uniform, boundary samples), filled in that order.
+  const corners = n <= s.maxCornerDims ? 1 << n : 0;
+  const N = 1 + corners + s.samples + s.boundarySamples;
   const xs = new Float64Array(N * n);
-  pts.forEach((p, k) => xs.set(p, k * n));
+  let at = 0;
+  for (let i = 0; i < n; i++) xs[at++] = 0.5 * (lo[i] + hi[i]);
+  for (let c = 0; c < corners; c++) for (let i = 0; i < n; i++) xs[at++] = (c >> i) & 1 ? hi[i] : lo[i];
+  for (let k = 0; k < s.samples; k++) for (let i = 0; i < n; i++) xs[at++] = lo[i] + rng.next() * (hi[i] - lo[i]);
+  for (let k = 0; k < s.boundarySamples; k++) {
+    for (let i = 0; i < n; i++) {
+      const u = 3 * rng.next();
+      xs[at++] = u < 1 ? lo[i] : u < 2 ? hi[i] : lo[i] + rng.next() * (hi[i] - lo[i]);
+    }
+  }
   const y = forward(net, xs, N);
   const m = net.outputSize;
   const scores = new Float64Array(N);
@@ -98,35 +95,17 @@ export function falsify(net: Network, checkNet: Network, disjunct: PropertyDisju
     scores[k] = violation(y, k * m, disjunct.outputs);
     if (scores[k] < best) best = scores[k];
     if (scores[k] <= 0) {
-      const cex = checkCandidate(checkNet, pts[k], disjunct);
+      const cex = checkCandidate(checkNet, xs.subarray(k * n, (k + 1) * n), disjunct);
       if (cex) return { cex, best };
     }
   }
   // PGD from the best points.
   const order = Array.from({ length: N }, (_, k) => k).sort((a, b) => scores[a] - scores[b]);
   const R = Math.min(s.restarts, N);
-  const x = new Float64Array(R * n);
-  for (let r = 0; r < R; r++) x.set(pts[order[r]], r * n);
-  const width = Float64Array.from({ length: n }, (_, i) => hi[i] - lo[i]);
-  for (let t = 0; t < s.steps; t++) {
-    if (performance.now() > deadline) break;
-    const step = 0.25 * Math.pow(0.9, t);
-    const { obj, grad } = objectiveAndGradient(net, x, R, disjunct);
-    for (let r = 0; r < R; r++) {
-      if (obj[r] < best) best = obj[r];
-      if (obj[r] <= 0) {
-        const cex = checkCandidate(checkNet, x.subarray(r * n, (r + 1) * n), disjunct);
-        if (cex) return { cex, best };
-      }
-      for (let i = 0; i < n; i++) {
-        const g = grad[r * n + i];
-        let v = x[r * n + i] - step * width[i] * Math.sign(g);
-        if (v < lo[i]) v = lo[i]; else if (v > hi[i]) v = hi[i];
-        x[r * n + i] = v;
-      }
-    }
-  }
-  return { cex: null, best };
+  const x = new Float64Array(R * n), bl = new Float64Array(R * n), bh = new Float64Array(R * n);
+  for (let r = 0; r < R; r++) { x.set(xs.subarray(order[r] * n, (order[r] + 1) * n), r * n); bl.set(lo, r * n); bh.set(hi, r * n); }
+  const pgd = signedDescent(net, checkNet, disjunct, x, bl, bh, R, s.steps, 0.9, deadline);
+  return { cex: pgd.cex, best: Math.min(best, pgd.best) };
 }
 
 /**
@@ -137,25 +116,41 @@ export function falsify(net: Network, checkNet: Network, disjunct: PropertyDisju
 export function localAttack(net: Network, checkNet: Network, disjunct: PropertyDisjunct, boxes: { lo: Float64Array; hi: Float64Array }[], steps: number): Counterexample | null {
   const B = boxes.length, n = net.inputSize;
   if (B === 0 || steps <= 0) return null;
-  const x = new Float64Array(B * n);
-  boxes.forEach((b, k) => { for (let i = 0; i < n; i++) x[k * n + i] = 0.5 * (b.lo[i] + b.hi[i]); });
+  const x = new Float64Array(B * n), bl = new Float64Array(B * n), bh = new Float64Array(B * n);
+  boxes.forEach((b, k) => {
+    bl.set(b.lo, k * n);
+    bh.set(b.hi, k * n);
+    for (let i = 0; i < n; i++) x[k * n + i] = 0.5 * (b.lo[i] + b.hi[i]);
+  });
+  return signedDescent(net, checkNet, disjunct, x, bl, bh, B, steps, 0.85, Infinity).cex;
+}
+
+/**
+ * Signed-gradient descent on the violation from `count` starts at once (x, count × n, updated in
+ * place), start k kept inside its own box [lo, hi] (count × n each): step t moves each coordinate
+ * by 0.25·decay^t of its box's width. Every iterate is tried as a counterexample. Returns the
+ * first validated one (or null) and the lowest objective value seen.
+ */
+function signedDescent(net: Network, checkNet: Network, disjunct: PropertyDisjunct, x: Float64Array, lo: Float64Array, hi: Float64Array, count: number, steps: number, decay: number, deadline: number): { cex: Counterexample | null; best: number } {
+  const n = net.inputSize;
+  let best = Infinity;
   for (let t = 0; t <= steps; t++) {
-    const { obj, grad } = objectiveAndGradient(net, x, B, disjunct);
-    for (let k = 0; k < B; k++) {
+    if (performance.now() > deadline) break;
+    const { obj, grad } = objectiveAndGradient(net, x, count, disjunct);
+    for (let k = 0; k < count; k++) {
+      if (obj[k] < best) best = obj[k];
       if (obj[k] <= 0) {
         const cex = checkCandidate(checkNet, x.subarray(k * n, (k + 1) * n), disjunct);
-        if (cex) return cex;
+        if (cex) return { cex, best };
       }
     }
     if (t === steps) break;
-    const step = 0.25 * Math.pow(0.85, t);
-    boxes.forEach((b, k) => {
-      for (let i = 0; i < n; i++) {
-        let v = x[k * n + i] - step * (b.hi[i] - b.lo[i]) * Math.sign(grad[k * n + i]);
-        if (v < b.lo[i]) v = b.lo[i]; else if (v > b.hi[i]) v = b.hi[i];
-        x[k * n + i] = v;
-      }
-    });
+    const step = 0.25 * Math.pow(decay, t);
+    for (let q = 0; q < count * n; q++) {
+      let v = x[q] - step * (hi[q] - lo[q]) * Math.sign(grad[q]);
+      if (v < lo[q]) v = lo[q]; else if (v > hi[q]) v = hi[q];
+      x[q] = v;
+    }
   }
-  return null;
+  return { cex: null, best };
 }
