@@ -411,8 +411,12 @@ function median(v: number[]): number {
 function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; total: number; maxTimeout?: number; expectedFile: string | null; started: string; mach: ReturnType<typeof machine> }): string {
   const count = (f: (r: Row) => boolean) => rows.filter(f).length;
   const sat = count((r) => r.result === 'sat'), unsat = count((r) => r.result === 'unsat');
-  const compared = count((r) => r.correct !== '');
-  const right = count((r) => r.correct === 'yes'), wrong = rows.filter((r) => r.correct === 'no');
+  const hasExpected = (r: Row) => r.expected === 'sat' || r.expected === 'unsat';
+  const withExpected = count(hasExpected);
+  const agree = count((r) => hasExpected(r) && r.correct === 'yes');
+  // A sat whose counterexample passed the check is right whether or not an answer was expected.
+  const provedSat = count((r) => !hasExpected(r) && r.correct === 'yes');
+  const wrong = rows.filter((r) => r.correct === 'no');
   const times = rows.map((r) => r.time_s);
   const rss = rows.map((r) => r.peak_rss_mb).filter((v): v is number => v !== null);
   const timeDecided = rows.filter((r) => r.result === 'sat' || r.result === 'unsat').map((r) => r.time_s);
@@ -425,7 +429,8 @@ function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; t
     '| | count |',
     '| --- | ---: |',
     `| decided | ${sat + unsat} (sat ${sat}, unsat ${unsat}) |`,
-    `| correct (of ${compared} compared) | ${right} |`,
+    `| agree with the expected answer (of ${withExpected} that have one) | ${agree} |`,
+    `| sat without an expected answer, counterexample checked | ${provedSat} |`,
     `| **wrong** | ${wrong.length} |`,
     `| timeout | ${count((r) => r.result === 'timeout')} |`,
     `| unknown | ${count((r) => r.result === 'unknown')} |`,
