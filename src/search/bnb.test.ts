@@ -65,4 +65,50 @@ describe('branchAndBound', () => {
     const found = await branchAndBound(withUpper(2.7, 0.01), { diveFraction: 0.5, batch: 4 });
     expect(found.outcome).toBe('found');
   });
+  it('pipelines batches: a proof expands the same domains, and the bound counts batches in flight', async () => {
+    // f(x) = min((x − 3)², (x + 3)²) + 0.05 on [−10, 10] with a loose bound (exact minimum −
+    // 0.3·width), whose expand resolves after a timer (as with worker threads); two batches in flight.
+    const sq = (c: number, a: number, b: number) => (c < a ? (a - c) ** 2 : c > b ? (c - b) ** 2 : 0);
+    const lower = ([a, b]: [number, number]) => Math.min(sq(3, a, b), sq(-3, a, b)) + 0.05 - 0.3 * (b - a);
+    const bound = (d: [number, number]): BoundedDomain<[number, number]> => ({ domain: d, lower: lower(d) });
+    const base: BnbProblem<[number, number]> = {
+      roots: async () => [bound([-10, 10])],
+      expand: async (ps) => ({ children: ps.flatMap((p) => [bound([p.domain[0], (p.domain[0] + p.domain[1]) / 2]), bound([(p.domain[0] + p.domain[1]) / 2, p.domain[1]])]) }),
+    };
+    let inFlight = 0, maxInFlight = 0;
+    const seen: number[] = [];
+    const slow: BnbProblem<[number, number]> = {
+      roots: base.roots,
+      expand: async (ps, sig) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        return base.expand(ps, sig);
+      },
+    };
+    const plain = await branchAndBound(base, { batch: 2 });
+    expect(plain.stats.visited).toBeGreaterThan(20);
+    const piped = await branchAndBound(slow, { batch: 2, pipeline: 2 }, undefined, (st) => seen.push(st.globalLower));
+    expect(piped.outcome).toBe('proved');
+    expect(maxInFlight).toBe(2);
+    expect(piped.stats.visited).toBe(plain.stats.visited);
+    expect(piped.stats.globalLower).toBe(plain.stats.globalLower);
+    // The exact minimum is 0.05: every reported global bound is a lower bound of it; and since a
+    // child's bound is never below its parent's here, the true global bound never decreases
+    // (leaving the parents of a batch in flight out of it would make it jump up, then down).
+    for (const g of seen) expect(g).toBeLessThanOrEqual(0.05);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+    // Stopped mid-search, the parents of both batches in flight are back in the open count.
+    const never: BnbProblem<number> = {
+      roots: async () => [{ domain: 0, lower: -1 }],
+      expand: async (ps) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return { children: ps.flatMap((p) => [{ domain: p.domain + 1, lower: -1 }, { domain: p.domain + 1, lower: -1 }]) };
+      },
+    };
+    const t = await branchAndBound(never, { deadline: performance.now() + 100, pipeline: 2, batch: 2 });
+    expect(t.outcome).toBe('timeout');
+    expect(t.stats.globalLower).toBe(-1);
+  });
 });

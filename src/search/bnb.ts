@@ -45,9 +45,17 @@ export interface BnbSettings {
    * the order costs a proof nothing; it finds witnesses in small regions sooner. Default 0.25.
    */
   diveFraction: number;
+  /**
+   * Batches in flight at once. With 2, the next batch is taken and sent off while the previous
+   * one is still being bounded (by worker threads), so the threads need not wait while the main
+   * thread prunes, splits and queues. A complete proof expands the same domains in any order
+   * (each domain's split depends on itself only); only which domains come first changes.
+   * Default 1.
+   */
+  pipeline: number;
 }
 
-export const BNB_DEFAULTS: BnbSettings = { batch: 64, maxOpen: 500_000, deadline: Infinity, diveFraction: 0.25 };
+export const BNB_DEFAULTS: BnbSettings = { batch: 64, maxOpen: 500_000, deadline: Infinity, diveFraction: 0.25, pipeline: 1 };
 
 export interface BnbStats {
   visited: number;
@@ -88,12 +96,18 @@ export async function branchAndBound<D>(
   let nextId = 0;
   let visited = 0;
   let minProved = Infinity;
+  // Batches in flight (oldest first), each with its parents: until its children are back, the
+  // parents' bounds stand for them in the global bound.
+  type Step = { parents: BoundedDomain<D>[]; done: Promise<{ res?: Awaited<ReturnType<BnbProblem<D>['expand']>>; err?: unknown }> };
+  const running: Step[] = [];
   const stats = (): BnbStats => {
     dropTaken(queue);
+    let lower = queue.length > 0 ? Math.min(queue.peekValue()!, minProved) : minProved;
+    for (const st of running) for (const p of st.parents) if (p.lower < lower) lower = p.lower;
     return {
       visited,
-      open: store.size,
-      globalLower: queue.length > 0 ? Math.min(queue.peekValue()!, minProved) : minProved,
+      open: store.size + running.reduce((n, st) => n + st.parents.length, 0),
+      globalLower: lower,
       elapsed: (performance.now() - start) / 1000,
     };
   };
@@ -117,32 +131,40 @@ export async function branchAndBound<D>(
       into.push(d);
     }
   };
+  const launch = () => {
+    const parents: BoundedDomain<D>[] = [];
+    take(queue, parents, s.batch - Math.floor(s.batch * s.diveFraction));
+    take(dives, parents, s.batch);
+    take(queue, parents, s.batch);
+    running.push({ parents, done: problem.expand(parents, signal).then((res) => ({ res }), (err: unknown) => ({ err })) });
+  };
+  /** Stop early: batches still in flight give their parents back, so the reported bound stays sound. */
+  const stop = (outcome: BnbOutcome): BnbResult => {
+    for (const st of running.splice(0)) for (const p of st.parents) { visited--; push(p); }
+    return { outcome, stats: stats() };
+  };
   const stopReason = (): BnbOutcome => (signal.reason === 'timeout' ? 'timeout' : 'aborted');
   for (const r of await problem.roots()) push(r);
   let lastYield = performance.now();
-  while (store.size > 0) {
+  while (store.size > 0 || running.length > 0) {
     // Bounding is synchronous: yield to the event loop now and then so timers and signals fire.
     if (performance.now() - lastYield > 50) {
       await new Promise((r) => setImmediate(r));
       lastYield = performance.now();
     }
-    if (performance.now() >= s.deadline) return { outcome: 'timeout', stats: stats() };
-    if (signal.aborted) return { outcome: stopReason(), stats: stats() };
-    if (store.size > s.maxOpen) return { outcome: 'memory', stats: stats() };
-    const parents: BoundedDomain<D>[] = [];
-    take(queue, parents, s.batch - Math.floor(s.batch * s.diveFraction));
-    take(dives, parents, s.batch);
-    take(queue, parents, s.batch);
-    let res;
-    try {
-      res = await problem.expand(parents, signal);
-    } catch (e) {
+    if (performance.now() >= s.deadline) return stop('timeout');
+    if (signal.aborted) return stop(stopReason());
+    if (store.size > s.maxOpen) return stop('memory');
+    while (running.length < Math.max(1, s.pipeline) && store.size > 0) launch();
+    const step = running[0];
+    const { res, err } = await step.done;
+    running.shift();
+    if (!res) {
       if (signal.aborted) {
-        // Put the parents back so the reported global bound stays sound.
-        for (const p of parents) { visited--; push(p); }
-        return { outcome: stopReason(), stats: stats() };
+        for (const p of step.parents) { visited--; push(p); }
+        return stop(stopReason());
       }
-      throw e;
+      throw err;
     }
     if (res.witness !== undefined) return { outcome: 'found', witness: res.witness, stats: stats() };
     for (const c of res.children) push(c);

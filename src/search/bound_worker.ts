@@ -21,6 +21,8 @@ parentPort!.postMessage({ ready: true, signature: valueSignature(net) });
 parentPort!.on('message', (job: Job) => {
   // Test hook: die mid-search, to check that a crashed worker never yields `unsat`.
   if (process.env.LIPCERT_TEST_WORKER_CRASH) process.exit(3);
+  const t0 = performance.now();
   const res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates);
-  parentPort!.postMessage({ id: job.id, res });
+  // Its own compute time: the round trip also counts the main thread's busy time before it reads the reply.
+  parentPort!.postMessage({ id: job.id, res, ms: performance.now() - t0 });
 });

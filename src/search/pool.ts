@@ -42,17 +42,30 @@ function workerSource(): { src: string | URL; eval: boolean } | null {
   return { src: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`, eval: true };
 }
 
+/** A worker's first chunk is sized as if it were this many times slower than the main thread (cold code). */
+const WORKER_FIRST_GUESS = 6;
+
+/** Exponential smoothing of a per-domain time (the first measurement is taken as is). */
+function smooth(prev: number | undefined, ms: number): number {
+  return prev === undefined ? ms : 0.25 * prev + 0.75 * ms;
+}
+
 /**
- * A pool of worker threads that bound boxes: a batch is cut into one chunk per thread, the main
- * thread bounds its own chunk meanwhile, and the chunks are joined in order. Domains travel as
+ * A pool of worker threads that bound boxes: a batch is cut into one chunk per thread, sized by
+ * each thread's measured speed; the main thread bounds its own chunk meanwhile, and the chunks
+ * are joined in order. Domains travel as
  * structured clones of plain typed arrays.
  */
 export class BoundingPool {
   private readonly workers: Worker[] = [];
   /** Per worker: resolves true once it has built the network, false if it failed before that. */
   private readonly ready: Promise<boolean>[] = [];
-  private readonly pending = new Map<number, { resolve: (r: BoxBatchResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: BoxBatchResult, ms: number) => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  /** Smoothed milliseconds per domain of bounding: the main thread's, and each worker's (as it measured). */
+  private msMain = 1;
+  private lastBusy: number | undefined;
+  private readonly msWorker = new Map<Worker, number>();
   private crashed: Error | null = null;
   private closing = false;
 
@@ -64,7 +77,7 @@ export class BoundingPool {
       let started = false;
       let settleReady: (ok: boolean) => void = () => {};
       this.ready.push(new Promise<boolean>((r) => { settleReady = r; }));
-      w.on('message', (msg: { ready?: boolean; signature?: string; id: number; res: BoxBatchResult }) => {
+      w.on('message', (msg: { ready?: boolean; signature?: string; id: number; res: BoxBatchResult; ms: number }) => {
         if (msg.ready) {
           // A worker whose network numbers values differently would misread inherited bounds: unused.
           started = msg.signature === signature;
@@ -73,7 +86,7 @@ export class BoundingPool {
           return;
         }
         const p = this.pending.get(msg.id);
-        if (p) { this.pending.delete(msg.id); p.resolve(msg.res); }
+        if (p) { this.pending.delete(msg.id); p.resolve(msg.res, msg.ms); }
       });
       const fail = (e: unknown) => {
         if (this.closing) return;
@@ -106,18 +119,40 @@ export class BoundingPool {
       const ok = await Promise.race([this.ready[k], Promise.resolve(null)]);
       if (ok === true) live.push(this.workers[k]);
     }
-    const parts = live.length + 1;
-    const size = Math.ceil(doms.length / parts);
+    // Chunk sizes in proportion to each thread's measured speed, so that all finish together (a
+    // fresh worker runs cold code at first, and the main thread has the search's other work).
+    const speeds = [1 / this.msMain, ...live.map((w) => 1 / (this.msWorker.get(w) ?? WORKER_FIRST_GUESS * this.msMain))];
+    const total = speeds.reduce((a, b) => a + b, 0);
+    const sizes = speeds.map((v) => Math.floor((doms.length * v) / total));
+    sizes[0] += doms.length - sizes.reduce((a, b) => a + b, 0);
     const chunks: BoxDomain[][] = [];
-    for (let i = 0; i < doms.length; i += size) chunks.push(doms.slice(i, i + size));
-    const jobs = chunks.slice(1).map((chunk, k) => new Promise<BoxBatchResult>((resolve, reject) => {
+    for (let k = 0, at = 0; k < sizes.length; at += sizes[k], k++) chunks.push(doms.slice(at, at + sizes[k]));
+    const jobs = chunks.slice(1).map((chunk, k) => chunk.length === 0 ? Promise.resolve({ bounded: [], candidates: [] }) : new Promise<BoxBatchResult>((resolve, reject) => {
       const id = this.nextId++;
+      const w = live[k];
       // A worker keeps the process alive only while it has a job.
-      live[k].ref();
-      this.pending.set(id, { resolve: (r) => { live[k].unref(); resolve(r); }, reject: (e) => { live[k].unref(); reject(e); } });
-      live[k].postMessage({ id, doms: chunk, intermediate, alphaIterations, reluCandidates });
+      w.ref();
+      this.pending.set(id, {
+        resolve: (r, ms) => {
+          w.unref();
+          this.msWorker.set(w, smooth(this.msWorker.get(w), ms / chunk.length));
+          resolve(r);
+        },
+        reject: (e) => { w.unref(); reject(e); },
+      });
+      w.postMessage({ id, doms: chunk, intermediate, alphaIterations, reluCandidates });
     }));
+    const t0 = performance.now();
     const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal, alphaIterations, reluCandidates);
+    // The main thread's cost per domain includes its other work since its last chunk (pruning,
+    // splitting, attacks): its busy time from the event loop's own accounting, waits excluded.
+    // Workers then get chunks long enough to keep busy through that work (see the engine's pipeline).
+    const busy = performance.eventLoopUtilization().active;
+    if (chunks[0].length > 0) {
+      const ms = this.lastBusy === undefined ? performance.now() - t0 : busy - this.lastBusy;
+      this.msMain = smooth(this.msMain, ms / chunks[0].length);
+    }
+    this.lastBusy = busy;
     const rest = await Promise.all(jobs);
     return {
       bounded: [mine, ...rest].flatMap((r) => r.bounded),

@@ -35,9 +35,14 @@ export interface VerifySettings {
    * intersected with their own cheap forward-mode bounds. 1 = always fresh. Default 1.
    */
   freshEvery: number;
+  /**
+   * Batches in flight at once (the engine's `pipeline`): with worker threads, the next batch is
+   * sent off while the main thread handles the last one. Default 2.
+   */
+  pipeline: number;
   /** Threads that bound domains (the main thread and threads − 1 workers). Default: every core. */
   workers: number;
-  /** Seconds of single-threaded work before the worker pool starts (most instances end sooner). Default 0.3. */
+  /** Seconds from the start of verify (falsification included) before the worker pool starts (most instances end sooner). Default 0.3. */
   poolAfter: number;
   /**
    * α-CROWN steps per domain on the rows that decide it (each multi-row polytope's combined row,
@@ -93,6 +98,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   reluAfterDepth: 12,
   lpMaxUnstable: 8,
   lpTimeLimit: 0.5,
+  pipeline: 2,
   workers: defaultThreads(),
   poolAfter: 0.3,
   falsify: FALSIFY_DEFAULTS,
@@ -144,7 +150,6 @@ class InputSplitProblem {
   boundedDomains = 0;
   /** The worker pool, once started (see maybeStartPool). */
   pool: BoundingPool | null = null;
-  private readonly started = performance.now();
 
   constructor(
     readonly net: Network,
@@ -153,6 +158,8 @@ class InputSplitProblem {
     public s: VerifySettings,
     /** performance.now() at which the search must stop: batches are sized to end before it. */
     readonly deadline = Infinity,
+    /** performance.now() when verify started: the pool waits `poolAfter` seconds from then (falsification counts). */
+    private readonly started = performance.now(),
   ) {
     this.rows = stackDisjunct(dj, net.outputSize);
   }
@@ -289,21 +296,20 @@ class InputSplitProblem {
       if (fit < parents.length) { untouched = parents.slice(fit); parents = parents.slice(0, fit); }
     }
     const t0 = performance.now();
-    const res = await this.expandSome(parents, signal);
+    const { bounded, ...res } = await this.expandSome(parents, signal);
     if (res.witness === undefined) res.children.push(...untouched);
-    if (this.boundedThisCall > 0) {
-      const ms = (performance.now() - t0) / this.boundedThisCall;
+    if (bounded > 0) {
+      const ms = (performance.now() - t0) / bounded;
       this.msPerDomain = this.msPerDomain === 0 ? ms : 0.7 * this.msPerDomain + 0.3 * ms;
     }
     return res;
   }
 
-  private boundedThisCall = 0;
-
-  private async expandSome(parents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
+  /** Split and bound; `bounded`: how many children were bounded (for the time per domain). */
+  private async expandSome(parents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown; bounded: number }> {
     // The worst domains are where counterexamples hide: a short descent inside each first.
     const found = localAttack(this.net, this.checkNet, this.dj, parents.map((p) => p.domain), this.s.falsify.localSteps);
-    if (found) return { children: [], witness: found };
+    if (found) return { children: [], witness: found, bounded: 0 };
     const kids: BoxDomain[] = [];
     const plan: { parent: number; dims: number }[] = [];
     parents.forEach((p, k) => {
@@ -333,10 +339,9 @@ class InputSplitProblem {
         }
       }
     });
-    this.boundedThisCall = kids.length;
-    if (kids.length === 0) return { children: [] };
+    if (kids.length === 0) return { children: [], bounded: 0 };
     const { bounded, cex } = await this.bound(kids, signal);
-    if (cex) return { children: [], witness: cex };
+    if (cex) return { children: [], witness: cex, bounded: kids.length };
     const children: BoundedDomain<BoxDomain>[] = [];
     let at = 0;
     for (const { dims } of plan) {
@@ -352,8 +357,8 @@ class InputSplitProblem {
       at += 2 * dims;
     }
     const lpCex = await this.lpTier(children, signal);
-    if (lpCex) return { children: [], witness: lpCex };
-    return { children };
+    if (lpCex) return { children: [], witness: lpCex, bounded: kids.length };
+    return { children, bounded: kids.length };
   }
 }
 
@@ -394,10 +399,10 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
     }
     for (let k = 0; k < prop.disjuncts.length; k++) {
       const dj = prop.disjuncts[k];
-      const problem = new InputSplitProblem(net, checkNet, dj, s, deadline);
+      const problem = new InputSplitProblem(net, checkNet, dj, s, deadline, start);
       let res;
       try {
-        res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
+        res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
       } catch (e) {
         if (e instanceof FoundCounterexample) return { result: 'sat', counterexample: e.cex, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains };
         // A crashed worker leaves domains unbounded: never unsat.
