@@ -10,7 +10,7 @@ import { boundBoxes, type BoxDomain, type Rows } from './box_bounding.js';
 import { valueSignature } from './pool.js';
 
 interface Init { modelJson: string; rows: Rows }
-interface Job { id: number; doms: BoxDomain[]; intermediate: 'auto' | 'forward'; alphaIterations: number; reluCandidates: number }
+interface Job { id: number; doms: BoxDomain[]; intermediate: 'auto' | 'forward'; alphaIterations: number; reluCandidates: number; alphaReach: number }
 
 const init = workerData as Init;
 const net = simplify(buildNetwork(parseJsonModel(init.modelJson, 'worker'))).net;
@@ -22,7 +22,7 @@ parentPort!.on('message', (job: Job) => {
   // Test hook: die mid-search, to check that a crashed worker never yields `unsat`.
   if (process.env.LIPCERT_TEST_WORKER_CRASH) process.exit(3);
   const t0 = performance.now();
-  const res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates);
+  const res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates, job.alphaReach);
   // Its own compute time: the round trip also counts the main thread's busy time before it reads the reply.
   parentPort!.postMessage({ id: job.id, res, ms: performance.now() - t0 });
 });

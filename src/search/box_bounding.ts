@@ -192,6 +192,19 @@ class CombinedRows {
 export interface BoxBatchResult {
   bounded: BoundedDomain<BoxDomain>[];
   candidates: (Float64Array | null)[];
+  /** How far below 0 the deepest CROWN bound was that the α-steps lifted above 0 in this batch (0 when none). */
+  alphaGain: number;
+}
+
+/** The rows of some domains of a batch's node bounds (each value D × size), in the order given. */
+function selectNodes(nb: NodeBounds, which: number[], D: number): NodeBounds {
+  const pick = (a: Float64Array | undefined) => {
+    if (!a) return undefined;
+    const size = a.length / D, out = new Float64Array(which.length * size);
+    which.forEach((k, i) => out.set(a.subarray(k * size, (k + 1) * size), i * size));
+    return out;
+  };
+  return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };
 }
 
 /**
@@ -199,8 +212,12 @@ export interface BoxBatchResult {
  * each box's parent). A box's objective is min over polytopes of the best lower bound of a row
  * — or of a convex combination of the polytope's rows — over the box or an ancestor: > 0 refutes
  * every polytope on the box. Sound: every number is a sound lower bound (see src/bounds).
+ *
+ * α-steps (`alphaIterations`) run only on the domains where a deciding row's CROWN bound is at
+ * most `alphaReach` below 0: further down, they do not refute it (the caller passes a multiple of
+ * the deepest bound α has lifted above 0 so far, `alphaGain` of the results).
  */
-export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal, alphaIterations = 0, reluCandidateCount = 0): BoxBatchResult {
+export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermediate: 'auto' | 'forward', signal?: AbortSignal, alphaIterations = 0, reluCandidateCount = 0, alphaReach = Infinity): BoxBatchResult {
   const n = net.inputSize, m = net.outputSize, D = doms.length;
   const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
   doms.forEach((d, k) => { lo.set(d.lo, k * n); hi.set(d.hi, k * n); });
@@ -260,8 +277,9 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
   const extraPoly = new Int32Array(D).fill(-1);
   const jointIndex = (p: number) => multi.slice(0, p).filter(Boolean).length;
   let second: ReturnType<typeof optimiseSlopes> | null = null;
+  // The second pass's rows, per domain: its combined rows, then the extra single row.
+  const A0 = new Float64Array(anyJoint || extraRow ? D * RR * m : 0);
   if (anyJoint || extraRow) {
-    const A0 = new Float64Array(D * RR * m);
     for (let k = 0; k < D; k++) {
       if (joint) A0.set(joint.row.subarray(k * Pm * m, (k + 1) * Pm * m), k * RR * m);
       if (!extraRow) continue;
@@ -275,23 +293,61 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
         extraPoly[k] = weakest;
       }
     }
-    second = optimiseSlopes(net, res.nodes, req.region, net.outputIds[0], A0, RR, { iterations: alphaIterations }, signal);
+    second = optimiseSlopes(net, res.nodes, req.region, net.outputIds[0], A0, RR, { iterations: 0 }, signal);
+  }
+  const out = net.outputIds[0];
+  const ylo = res.nodes.lo[out]!, yhi = res.nodes.hi[out]!;
+  /** Polytope p's bound on domain k from the second pass's row bounds `rl` (−∞ when it had no row for it). */
+  const secondBound = (rl: Float64Array, k: number, p: number, q: number): number => {
+    if (!multi[p]) return extraPoly[k] === p ? nextDown(rl[k * RR + Pm] + rows.cOffset[bestRowOf[k * P + p]]) : -Infinity;
+    const i = k * Pm + q;
+    return joint!.isSet(i) ? joint!.lower(i, rl[k * RR + q], ylo, yhi, k * m) : -Infinity;
+  };
+  /** Calls f(p, q) for each polytope p with q its index among the multi-row ones. */
+  const eachPolytope = (f: (p: number, q: number) => void) => {
+    let q = 0;
+    for (let p = 0; p < P; p++) { f(p, q); if (multi[p]) q++; }
+  };
+  let alphaGain = 0;
+  if (second && alphaIterations > 0) {
+    const first = second.lower;
+    const active: number[] = [];
+    for (let k = 0; k < D; k++) {
+      let near = false;
+      eachPolytope((p, q) => {
+        const v = secondBound(first, k, p, q);
+        if (v > -Infinity && !(v > 0) && !(polyLower[k][p] > 0) && v >= -alphaReach) near = true;
+      });
+      if (near) active.push(k);
+    }
+    if (active.length > 0) {
+      const sub = {
+        batch: active.length,
+        lo: new Float64Array(active.length * n),
+        hi: new Float64Array(active.length * n),
+      };
+      const rowsA0 = new Float64Array(active.length * RR * m);
+      active.forEach((k, i) => {
+        sub.lo.set(req.region.lo.subarray(k * n, (k + 1) * n), i * n);
+        sub.hi.set(req.region.hi.subarray(k * n, (k + 1) * n), i * n);
+        rowsA0.set(A0.subarray(k * RR * m, (k + 1) * RR * m), i * RR * m);
+      });
+      const tuned = optimiseSlopes(net, selectNodes(res.nodes, active, D), sub, out, rowsA0, RR, { iterations: alphaIterations }, signal);
+      const lower = Float64Array.from(first);
+      active.forEach((k, i) => {
+        for (let r = 0; r < RR; r++) if (tuned.lower[i * RR + r] > lower[k * RR + r]) lower[k * RR + r] = tuned.lower[i * RR + r];
+        eachPolytope((p, q) => {
+          const before = secondBound(first, k, p, q), after = secondBound(lower, k, p, q);
+          if (before > -Infinity && !(before > 0) && after > 0 && -before > alphaGain) alphaGain = -before;
+        });
+      });
+      second = { ...second, lower };
+    }
   }
   if (second) {
-    const out = net.outputIds[0];
-    const ylo = res.nodes.lo[out]!, yhi = res.nodes.hi[out]!;
     for (let k = 0; k < D; k++) {
-      let q = 0;
-      rows.ranges.forEach((_, p) => {
-        let v = -Infinity;
-        if (!multi[p]) {
-          // The copied single row: its bound plus its offset, rounded down.
-          if (extraPoly[k] === p) v = nextDown(second!.lower[k * RR + Pm] + rows.cOffset[bestRowOf[k * P + p]]);
-        } else {
-          const i = k * Pm + q;
-          if (joint!.isSet(i)) v = joint!.lower(i, second!.lower[k * RR + q], ylo, yhi, k * m);
-          q++;
-        }
+      eachPolytope((p, q) => {
+        const v = secondBound(second!.lower, k, p, q);
         if (v > polyLower[k][p]) polyLower[k][p] = v;
       });
     }
@@ -325,5 +381,5 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
     candidates.push(cand);
     bounded.push({ domain: dom, lower: obj });
   });
-  return { bounded, candidates };
+  return { bounded, candidates, alphaGain };
 }

@@ -111,7 +111,7 @@ export class BoundingPool {
   }
 
   /** Bound the boxes across the main thread and the workers; results keep the input order. */
-  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, alphaReach: number, signal?: AbortSignal): Promise<BoxBatchResult> {
     if (this.crashed) throw this.crashed;
     // Only workers that have started take part; one that failed to start is dropped.
     const live: Worker[] = [];
@@ -127,7 +127,7 @@ export class BoundingPool {
     sizes[0] += doms.length - sizes.reduce((a, b) => a + b, 0);
     const chunks: BoxDomain[][] = [];
     for (let k = 0, at = 0; k < sizes.length; at += sizes[k], k++) chunks.push(doms.slice(at, at + sizes[k]));
-    const jobs = chunks.slice(1).map((chunk, k) => chunk.length === 0 ? Promise.resolve({ bounded: [], candidates: [] }) : new Promise<BoxBatchResult>((resolve, reject) => {
+    const jobs = chunks.slice(1).map((chunk, k) => chunk.length === 0 ? Promise.resolve({ bounded: [], candidates: [], alphaGain: 0 }) : new Promise<BoxBatchResult>((resolve, reject) => {
       const id = this.nextId++;
       const w = live[k];
       // A worker keeps the process alive only while it has a job.
@@ -140,10 +140,10 @@ export class BoundingPool {
         },
         reject: (e) => { w.unref(); reject(e); },
       });
-      w.postMessage({ id, doms: chunk, intermediate, alphaIterations, reluCandidates });
+      w.postMessage({ id, doms: chunk, intermediate, alphaIterations, reluCandidates, alphaReach });
     }));
     const t0 = performance.now();
-    const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal, alphaIterations, reluCandidates);
+    const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal, alphaIterations, reluCandidates, alphaReach);
     // The main thread's cost per domain includes its other work since its last chunk (pruning,
     // splitting, attacks): its busy time from the event loop's own accounting, waits excluded.
     // Workers then get chunks long enough to keep busy through that work (see the engine's pipeline).
@@ -157,6 +157,7 @@ export class BoundingPool {
     return {
       bounded: [mine, ...rest].flatMap((r) => r.bounded),
       candidates: [mine, ...rest].flatMap((r) => r.candidates),
+      alphaGain: Math.max(mine.alphaGain, ...rest.map((r) => r.alphaGain)),
     };
   }
 
