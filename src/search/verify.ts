@@ -238,9 +238,6 @@ class InputSplitProblem {
   }
 
   private highs: Highs | null = null;
-  /** LPs solved by the LP tier, and the domains they refuted (diagnostics). */
-  lpDomains = 0;
-  lpRefuted = 0;
 
   /**
    * The LP tier (see `lpMaxUnstable`) on bounded domains, in place: tightens their polytopes'
@@ -256,11 +253,9 @@ class InputSplitProblem {
       const left = (this.deadline - performance.now()) / 1000;
       if (left < 0.05 || signal?.aborted) break;
       const res = boundBoxByLp(this.highs, this.net, this.rows, b.domain, Math.min(this.s.lpTimeLimit, 0.5 * left), signal);
-      this.lpDomains++;
       const pl = b.domain.polyLower;
       for (let p = 0; p < pl.length; p++) if (res.polyLower[p] > pl[p]) pl[p] = res.polyLower[p];
       b.lower = pl.reduce((a, v) => (v < a ? v : a), Infinity);
-      if (b.lower > 0) this.lpRefuted++;
       const { values, cex } = this.tryPoints(res.candidates);
       if (cex) return cex;
       for (const v of values) if (b.upper === undefined || v < b.upper) b.upper = v;
