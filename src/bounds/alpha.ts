@@ -1,5 +1,5 @@
 import type { Network } from '../net/network.js';
-import { nextDown } from '../spec/float.js';
+import { nextDown } from '../util/float.js';
 import { prepare } from './prepare.js';
 import { backwardBound, crownIntermediate, finishRows, identityRows, intervalRows, markInfeasible, splitStacked, stackRows, type AlphaSet, type BackwardRecord, type BackwardResult } from './crown.js';
 import type { BoundsRequest, BoundsResult, NodeBounds } from './types.js';

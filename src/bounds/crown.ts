@@ -1,5 +1,5 @@
 import type { Network } from '../net/network.js';
-import { nextDown } from '../spec/float.js';
+import { nextDown } from '../util/float.js';
 import { gamma, magnitude } from './fp.js';
 import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { ForwardLinear, forwardIntermediate } from './forward_linear.js';

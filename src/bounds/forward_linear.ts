@@ -1,5 +1,5 @@
 import type { Network } from '../net/network.js';
-import { nextDown, nextUp } from '../spec/float.js';
+import { nextDown, nextUp } from '../util/float.js';
 import { gamma, UNIT_ROUNDOFF } from './fp.js';
 import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { prepare, unsupported } from './prepare.js';

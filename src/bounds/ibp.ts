@@ -3,7 +3,7 @@ import { gamma } from './fp.js';
 import { prepare, unsupported } from './prepare.js';
 import type { BatchRegion, NodeBounds, SplitSet } from './types.js';
 import type { Network } from '../net/network.js';
-import { nextDown, nextUp } from '../spec/float.js';
+import { nextDown, nextUp } from '../util/float.js';
 
 /**
  * Sound interval bounds of an affine node's output from its inputs' bounds, for a batch:

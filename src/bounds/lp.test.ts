@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { forward, forwardAll } from '../net/forward.js';
 import { readModel } from '../net/io.js';
 import type { Network } from '../net/network.js';
-import { addDown, addUp, mulDown, mulUp } from '../spec/float.js';
+import { addDown, addUp, mulDown, mulUp } from '../util/float.js';
 import { readVnnlibFile } from '../spec/vnnlib.js';
 import { bench, haveBenchmarks } from '../../test/helpers/benchmarks.js';
 import { buildFromSpec, randomDense, randomNormalized, randomResidual, Rng } from '../../test/helpers/random_net.js';

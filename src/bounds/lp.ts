@@ -30,7 +30,7 @@
  */
 import loadHighs from 'highs';
 import type { Network } from '../net/network.js';
-import { addDown, addUp } from '../spec/float.js';
+import { addDown, addUp } from '../util/float.js';
 import { crown, crownIntermediate, finishRows, identityRows } from './crown.js';
 import { gamma } from './fp.js';
 import { dualLowerBound, type SparseLP } from './lp_dual.js';

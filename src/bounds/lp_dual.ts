@@ -25,7 +25,7 @@
  * of A, the bounds and c). Infeasibility is never claimed here (no Farkas certificate is used):
  * an infeasible or unbounded LP simply gets no useful bound from its solver's output.
  */
-import { nextDown } from '../spec/float.js';
+import { nextDown } from '../util/float.js';
 import { gamma } from './fp.js';
 
 /** An LP in row-wise sparse form (CSR), as built by the caller and handed to the solver. */

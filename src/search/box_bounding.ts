@@ -3,7 +3,7 @@ import { crown, FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
 import { gamma } from '../bounds/fp.js';
 import type { BoundsResult, NodeBounds, SplitSet } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
-import { nextDown, nextUp } from '../spec/float.js';
+import { nextDown, nextUp } from '../util/float.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import type { BoundedDomain } from './bnb.js';
 import { combinedRowsBound } from './combine_rows.js';

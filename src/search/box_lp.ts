@@ -2,7 +2,7 @@ import { gamma } from '../bounds/fp.js';
 import { buildNetLP, solveLowerBounds, type Highs, type NetLP } from '../bounds/lp.js';
 import type { NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
-import { nextDown, nextUp } from '../spec/float.js';
+import { nextDown, nextUp } from '../util/float.js';
 import { gatherSplits, type BoxDomain, type Rows } from './box_bounding.js';
 
 /**

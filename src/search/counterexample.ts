@@ -1,7 +1,7 @@
 import { forward } from '../net/forward.js';
 import { forward32 } from '../net/forward32.js';
 import type { Network } from '../net/network.js';
-import { nextDown, nextUp } from '../spec/float.js';
+import { nextDown, nextUp } from '../util/float.js';
 import type { OutputPolytope, PropertyDisjunct } from '../spec/property.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../net/op.js';
 import { Rng } from '../util/rng.js';
-import { nextDown, nextUp } from './float.js';
+import { nextDown, nextUp } from '../util/float.js';
 import { parseVnnlib } from './vnnlib.js';
 import { ballRegion, boxRegion, parseDomain, parseNorm, readBoxFile, regionToBatch, vnnlibRegions, type Region } from './region.js';
 

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { BatchRegion, Norm } from '../bounds/types.js';
 import { InputError } from '../net/op.js';
-import { addDown, addUp } from './float.js';
+import { addDown, addUp } from '../util/float.js';
 import type { OutputPolytope, Property } from './property.js';
 
 export type Region =

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parseVnnlib, readVnnlibFile, VnnlibError } from './vnnlib.js';
-import { addDown, addUp, divDown, divUp, mulDown, mulUp, nextDown, nextUp } from './float.js';
+import { addDown, addUp, divDown, divUp, mulDown, mulUp, nextDown, nextUp } from '../util/float.js';
 import { boxContains, propertyContains, type Property } from './property.js';
 import { Rng } from '../util/rng.js';
 

@@ -41,7 +41,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Box, OutputPolytope, Property, PropertyDisjunct } from './property.js';
-import { addDown, addUp, divDown, divUp, mulDown, mulUp, nextDown, nextUp } from './float.js';
+import { addDown, addUp, divDown, divUp, mulDown, mulUp, nextDown, nextUp } from '../util/float.js';
 
 /** A parse or semantic error in a VNN-LIB file, with a 1-based source position. */
 export class VnnlibError extends Error {

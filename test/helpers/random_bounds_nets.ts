@@ -17,7 +17,7 @@ import type { BatchRegion, BoundsResult, Norm } from '../../src/bounds/types.js'
 import { forwardAll } from '../../src/net/forward.js';
 import type { GraphSpec } from '../../src/net/graph.js';
 import type { Network } from '../../src/net/network.js';
-import { addDown, addUp } from '../../src/spec/float.js';
+import { addDown, addUp } from '../../src/util/float.js';
 import { compileExact, exactRows, isPiecewiseLinear, Q, qVec } from './exact.js';
 import { buildFromSpec, GraphBuilder, randomConvNet, randomDense, randomNormalized, randomResidual, Rng, type Activation, type ConvLayer } from './random_net.js';
 

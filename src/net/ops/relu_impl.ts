@@ -1,4 +1,4 @@
-import { addUp, divUp, mulUp, nextDown } from '../../spec/float.js';
+import { addUp, divUp, mulUp, nextDown } from '../../util/float.js';
 import type { UnaryParams } from './unary_impl.js';
 
 /**

@@ -1,4 +1,4 @@
-import { nextDown, nextUp } from '../../spec/float.js';
+import { nextDown, nextUp } from '../../util/float.js';
 
 /**
  * Bound semantics shared by Sigmoid and Tanh: increasing, convex below 0, concave above 0,

@@ -1,5 +1,5 @@
 /**
- * Tiny IEEE-754 double helpers used to keep parsed specifications sound.
+ * Tiny IEEE-754 double helpers for outward rounding (parsed specifications, relaxations, bounds).
  *
  * `nextUp` / `nextDown` step to the adjacent double. The directed operations
  * (`addDown`, `addUp`, `mulDown`, `mulUp`, `divDown`, `divUp`) return a double
