@@ -74,7 +74,8 @@ export function buildCli(argv: string[]) {
         .option('timeout', { type: 'string', describe: 'seconds for the whole run, counted from the process start (positive; default: no limit)' })
         .option('result-file', { type: 'string', describe: 'write the VNN-COMP result file here (atomically; "error" on bad input)' })
         .option('preset', { type: 'string', describe: 'settings preset: default or acasxu' })
-        .option('workers', { type: 'string', describe: 'threads that bound domains, the main thread included (default: the number of cores)' }),
+        .option('workers', { type: 'string', describe: 'threads that bound domains, the main thread included (default: the number of cores)' })
+        .option('set', { type: 'string', describe: 'override a verify setting, KEY=VALUE (repeatable; e.g. alphaSteps=0, falsify.samples=8192)' }),
     (a) => guarded(async () => (await import('./commands/verify.js')).runVerify(a as any)))
     .command('demo', 'the bundled example: the MNIST classifier on 10 test digits', (y) => y, (a) =>
       guarded(async () => (await import('./commands/demo.js')).runDemo(a as any)))

@@ -191,7 +191,7 @@ describe.concurrent('verify: known answers on a hand-made network', () => {
 
   it('--workers, --preset, --seed and --no-simplify are accepted', async () => {
     const prop = tmp('prop.vnnlib', CASES[1].vnnlib);
-    for (const extra of [['--workers', '2'], ['--preset', 'acasxu'], ['--preset', 'default', '--seed', '7'], ['--no-simplify']]) {
+    for (const extra of [['--workers', '2'], ['--preset', 'acasxu'], ['--preset', 'default', '--seed', '7'], ['--no-simplify'], ['--set', 'alphaSteps=0', '--set', 'falsify.samples=16', '--set', 'alphaReach=Infinity', '--set', 'trialWidest=false']]) {
       const r = await verifyOk(ABS, prop, '--json', ...extra);
       expect(JSON.parse(r.stdout).result, extra.join(' ')).toBe('sat');
     }
@@ -245,6 +245,11 @@ describe.concurrent('verify: bad input → exit 2, one stderr line, result file 
     ['--timeout Infinity', /timeout/, () => [ABS, SAT_PROP, '--timeout', 'Infinity']],
     ['--workers 0', /workers/, () => [ABS, SAT_PROP, '--workers', '0']],
     ['an unknown preset', /preset/, () => [ABS, SAT_PROP, '--preset', 'nope']],
+    ['--set of an unknown setting', /unknown verify setting 'nope'/, () => [ABS, SAT_PROP, '--set', 'nope=1']],
+    ['--set with a value of the wrong type', /alphaSteps: expected a number/, () => [ABS, SAT_PROP, '--set', 'alphaSteps=many']],
+    ['--set without =', /KEY=VALUE/, () => [ABS, SAT_PROP, '--set', 'alphaSteps']],
+    ['--set batch=0', /batch: expected a positive integer/, () => [ABS, SAT_PROP, '--set', 'batch=0']],
+    ['--set of a whole group', /falsify: a group/, () => [ABS, SAT_PROP, '--set', 'falsify=1']],
     ['a missing model file', /cannot read the model file/, () => [join(DIR, 'missing.onnx'), SAT_PROP]],
     ['a missing VNN-LIB file', /cannot read the VNN-LIB file/, () => [ABS, join(DIR, 'missing.vnnlib')]],
     ['a model that is not a model', /model|JSON|format/, () => [tmp('bad.json', '{"format": "nope"}'), SAT_PROP]],
@@ -340,5 +345,20 @@ describe.concurrent('vnncomp/run_instance.sh and prepare_instance.sh', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.wall_s).toBeLessThan(5);
     expect(readFileSync(res, 'utf8')).toBe('timeout\n');
+  });
+});
+
+describe('verify: --set overrides', () => {
+  it('parse against the defaults: numbers, booleans, Infinity, one level of groups merged over their defaults', async () => {
+    const { parseSetOverrides } = await import('../../src/cli/commands/verify.js');
+    const { VERIFY_DEFAULTS } = await import('../../src/search/verify.js');
+    const o = parseSetOverrides(['alphaSteps=3', 'trialWidest=false', 'alphaReach=Infinity', 'falsify.samples=16'], VERIFY_DEFAULTS);
+    expect(o.alphaSteps).toBe(3);
+    expect(o.trialWidest).toBe(false);
+    expect(o.alphaReach).toBe(Infinity);
+    expect(o.falsify).toEqual({ ...VERIFY_DEFAULTS.falsify, samples: 16 });
+    expect(parseSetOverrides(undefined, VERIFY_DEFAULTS)).toEqual({});
+    expect(() => parseSetOverrides('falsify.nope=1', VERIFY_DEFAULTS)).toThrow(/unknown verify setting 'falsify.nope'/);
+    expect(() => parseSetOverrides('minWidth=-1', VERIFY_DEFAULTS)).toThrow(/≥ 0/);
   });
 });

@@ -18,6 +18,9 @@
  *               input or an internal error it says `error`.
  * --workers N   threads that bound domains (positive integer; default: every core; the main
  *               thread is one of them, so 1 means no worker threads).
+ * --set K=V     override one setting of `VERIFY_DEFAULTS` (src/search/verify.ts), repeatable:
+ *               `--set alphaSteps=0 --set falsify.samples=8192`. V must have the default's type
+ *               (a number ≥ 0 — `Infinity` allowed — or true/false); an unknown key is bad input.
  *
  * Output: text `result: unsat (1.23 s, 456 domains, bound 0.0012)` (plus the counterexample for
  * sat, the reason for unknown), or with --json exactly one object
@@ -49,6 +52,7 @@ export interface VerifyArgs extends GlobalArgs {
   'result-file'?: string;
   preset?: string;
   workers?: number | string;
+  set?: string | string[];
 }
 
 /** Seconds kept back from the timeout for printing and writing the result. */
@@ -73,6 +77,49 @@ export function parseWorkers(v: VerifyArgs['workers']): number | undefined {
   const n = Number(String(v).trim());
   if (!Number.isInteger(n) || n < 1) throw new InputError(`--workers must be a positive integer, got '${String(v)}'`);
   return n;
+}
+
+/** Settings that count things the search cannot do with none of. */
+const AT_LEAST_ONE = new Set(['batch', 'workers', 'pipeline', 'trialSplits']);
+
+/**
+ * Parse the --set overrides against the defaults: `name=value` for a top-level setting,
+ * `group.name=value` inside an object-valued one (merged over that group's defaults). Throws
+ * InputError for a malformed pair, an unknown name or a value of the wrong type.
+ */
+export function parseSetOverrides(v: VerifyArgs['set'], defaults: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of v === undefined ? [] : Array.isArray(v) ? v : [v]) {
+    const at = String(pair).indexOf('=');
+    if (at <= 0) throw new InputError(`--set expects KEY=VALUE, got '${String(pair)}'`);
+    const key = String(pair).slice(0, at).trim(), text = String(pair).slice(at + 1).trim();
+    const path = key.split('.');
+    let def: unknown = defaults;
+    for (const part of path) {
+      if (typeof def !== 'object' || def === null || !Object.hasOwn(def, part)) throw new InputError(`--set: unknown verify setting '${key}'`);
+      def = (def as Record<string, unknown>)[part];
+    }
+    let value: number | boolean;
+    if (typeof def === 'number') {
+      value = text === '' ? NaN : Number(text);
+      if (Number.isNaN(value) || value < 0) throw new InputError(`--set ${key}: expected a number ≥ 0, got '${text}'`);
+      if (AT_LEAST_ONE.has(key) && !(Number.isInteger(value) && value >= 1)) throw new InputError(`--set ${key}: expected a positive integer, got '${text}'`);
+    } else if (typeof def === 'boolean') {
+      if (text !== 'true' && text !== 'false') throw new InputError(`--set ${key}: expected true or false, got '${text}'`);
+      value = text === 'true';
+    } else {
+      throw new InputError(`--set ${key}: a group of settings; set its members (${key}.NAME=VALUE)`);
+    }
+    if (path.length === 1) out[key] = value;
+    else {
+      // One level of nesting (the settings objects have no deeper groups).
+      const [group, name] = path;
+      const base = (out[group] as Record<string, unknown> | undefined) ?? { ...((defaults as Record<string, object>)[group]) };
+      base[name] = value;
+      out[group] = base;
+    }
+  }
+  return out;
 }
 
 /** The result file's folder must exist (checked before the long run, not after it). */
@@ -194,10 +241,11 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
     const timeout = parseTimeout(a.timeout);
     const workers = parseWorkers(a.workers);
     if (resultFile !== undefined) checkResultPath(resultFile);
-    const { verify, VERIFY_PRESETS } = await import('../../search/verify.js');
+    const { verify, VERIFY_PRESETS, VERIFY_DEFAULTS } = await import('../../search/verify.js');
     if (a.preset !== undefined && !(a.preset in VERIFY_PRESETS)) {
       throw new InputError(`unknown preset '${a.preset}' (known: ${Object.keys(VERIFY_PRESETS).join(', ')})`);
     }
+    const overrides = parseSetOverrides(a.set, VERIFY_DEFAULTS);
 
     const net = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: a.simplify });
     const checkNet = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: false });
@@ -210,7 +258,7 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
       throw new InputError(`${a.prop}: cannot read the VNN-LIB file (${code ?? (e as Error)?.message ?? String(e)})`);
     }
 
-    const settings: Record<string, unknown> = { seed: a.seed };
+    const settings: Record<string, unknown> = { seed: a.seed, ...overrides };
     if (workers !== undefined) settings.workers = workers;
 
     const wantProgress = !a.quiet && !a.json && process.stderr.isTTY === true;
