@@ -114,10 +114,15 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   seed: 0,
 };
 
-/** Named presets: `default` (the defaults) and `acasxu` (5 inputs, many small domains). */
+/**
+ * Named presets: `default` (the defaults) and `acasxu` (5 inputs, many small domains). In
+ * `acasxu` the falsifier's PGD is short (16 restarts of 30 steps): measured on the 47 ACAS Xu sat
+ * instances, the 4,096 samples find 42 with or without PGD (the other 5 are found by the search),
+ * while the default PGD costs about 65 ms on every unsat instance and the short one about 9 ms.
+ */
 export const VERIFY_PRESETS: Record<string, Partial<VerifySettings>> = {
   default: {},
-  acasxu: { batch: 128, trialSplits: 3 },
+  acasxu: { batch: 128, trialSplits: 3, falsify: { ...FALSIFY_DEFAULTS, restarts: 16, steps: 30 } },
 };
 
 export type VerifyResultKind = 'sat' | 'unsat' | 'unknown' | 'timeout';

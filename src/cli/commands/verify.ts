@@ -83,8 +83,9 @@ export function parseWorkers(v: VerifyArgs['workers']): number | undefined {
 const AT_LEAST_ONE = new Set(['batch', 'workers', 'pipeline', 'trialSplits']);
 
 /**
- * Parse the --set overrides against the defaults: `name=value` for a top-level setting,
- * `group.name=value` inside an object-valued one (merged over that group's defaults). Throws
+ * Parse the --set overrides against the defaults (with the preset applied): `name=value` for a
+ * top-level setting, `group.name=value` inside an object-valued one (merged over that group's
+ * values in `defaults`). Throws
  * InputError for a malformed pair, an unknown name or a value of the wrong type.
  */
 export function parseSetOverrides(v: VerifyArgs['set'], defaults: object): Record<string, unknown> {
@@ -245,7 +246,8 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
     if (a.preset !== undefined && !(a.preset in VERIFY_PRESETS)) {
       throw new InputError(`unknown preset '${a.preset}' (known: ${Object.keys(VERIFY_PRESETS).join(', ')})`);
     }
-    const overrides = parseSetOverrides(a.set, VERIFY_DEFAULTS);
+    // Groups (falsify.NAME) merge over the preset's values, not only the defaults.
+    const overrides = parseSetOverrides(a.set, { ...VERIFY_DEFAULTS, ...(a.preset !== undefined ? VERIFY_PRESETS[a.preset] : {}) });
 
     const net = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: a.simplify });
     const checkNet = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: false });
