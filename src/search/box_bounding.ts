@@ -122,14 +122,9 @@ export function gatherParents(doms: BoxDomain[], nValues: number): NodeBounds | 
   return { lo, hi };
 }
 
-/** Slice domain k out of batched node bounds. */
+/** Slice domain k out of batched node bounds (a copy). */
 export function sliceNodes(nb: NodeBounds, k: number, D: number): NodeBounds {
-  const pick = (a: Float64Array | undefined) => {
-    if (!a) return undefined;
-    const size = a.length / D;
-    return a.slice(k * size, (k + 1) * size);
-  };
-  return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };
+  return selectNodes(nb, [k], D);
 }
 
 
@@ -196,7 +191,7 @@ export interface BoxBatchResult {
   alphaGain: number;
 }
 
-/** The rows of some domains of a batch's node bounds (each value D × size), in the order given. */
+/** The node bounds of some domains of a batch (each value D × size), in the order given (copies). */
 function selectNodes(nb: NodeBounds, which: number[], D: number): NodeBounds {
   const pick = (a: Float64Array | undefined) => {
     if (!a) return undefined;

@@ -52,9 +52,9 @@ function smooth(prev: number | undefined, ms: number): number {
 
 /**
  * A pool of worker threads that bound boxes: a batch is cut into one chunk per thread, sized by
- * each thread's measured speed; the main thread bounds its own chunk meanwhile, and the chunks
- * are joined in order. Domains travel as
- * structured clones of plain typed arrays.
+ * each thread's measured speed (the main thread always gets at least one domain: the remainder
+ * of the rounding); the main thread bounds its own chunk meanwhile, and the chunks are joined in
+ * order. Domains travel as structured clones of plain typed arrays.
  */
 export class BoundingPool {
   private readonly workers: Worker[] = [];
