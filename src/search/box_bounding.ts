@@ -128,6 +128,11 @@ export function sliceNodes(nb: NodeBounds, k: number, D: number): NodeBounds {
 }
 
 
+/** A box's objective bound from its polytopes' bounds: the smallest (> 0 refutes every polytope). */
+export function boxObjective(polyLower: Float64Array): number {
+  return polyLower.reduce((a, v) => (v < a ? v : a), Infinity);
+}
+
 /** The unrefuted polytope with the lowest bound (−1 when every one is refuted). */
 function weakestPolytope(pl: Float64Array): number {
   let weakest = -1;
@@ -351,7 +356,7 @@ export function boundBoxes(net: Network, rows: Rows, doms: BoxDomain[], intermed
   const candidates: (Float64Array | null)[] = [];
   doms.forEach((d, k) => {
     const pl = polyLower[k];
-    const obj = pl.reduce((a, v) => (v < a ? v : a), Infinity);
+    const obj = boxObjective(pl);
     const weakest = weakestPolytope(pl);
     const dom: BoxDomain = { lo: d.lo, hi: d.hi, polyLower: pl, nodes: sliceNodes(res.nodes, k, D), age: intermediate === 'auto' ? 0 : d.age, depth: d.depth };
     if (d.relu) dom.relu = d.relu;

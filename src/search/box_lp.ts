@@ -1,8 +1,7 @@
-import { gamma } from '../bounds/fp.js';
+import { finishRows, intervalRows } from '../bounds/crown.js';
 import { buildNetLP, solveLowerBounds, type Highs, type NetLP } from '../bounds/lp.js';
 import type { NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
-import { nextDown, nextUp } from '../util/float.js';
 import { gatherSplits, type BoxDomain, type Rows } from './box_bounding.js';
 
 /**
@@ -93,27 +92,14 @@ function withEpigraph(lp: NetLP, out: number, rows: Rows, a: number, b: number, 
 }
 
 /**
- * Interval bounds of max_r (C_r·y − d_r) over output bounds [ylo, yhi], rounded outward (each
- * row's sum of m + 1 terms is charged γ_{m+2}·Σ|terms|): a sound range for the epigraph column.
+ * Interval bounds of max_r (C_r·y − d_r) over output bounds [ylo, yhi] (the rows' interval
+ * bounds, rounded outward, with their offsets): a sound range for the epigraph column.
  */
 function objectiveRange(rows: Rows, a: number, b: number, m: number, ylo: Float64Array, yhi: Float64Array): [number, number] {
-  let lower = -Infinity, upper = -Infinity;
-  const g = gamma(m + 2);
-  for (let r = a; r < b; r++) {
-    let lo = rows.cOffset[r], hi = rows.cOffset[r], mag = Math.abs(rows.cOffset[r]);
-    for (let j = 0; j < m; j++) {
-      const c = rows.C[r * m + j];
-      if (c === 0) continue;
-      const p = c * ylo[j], q = c * yhi[j];
-      lo += Math.min(p, q);
-      hi += Math.max(p, q);
-      mag += Math.max(Math.abs(p), Math.abs(q));
-    }
-    const slack = nextUp(g * mag);
-    lower = Math.max(lower, nextDown(lo - slack));
-    upper = Math.max(upper, nextUp(hi + slack));
-  }
-  return [lower, upper];
+  const R = b - a;
+  const { lower, upper } = intervalRows(rows.C.subarray(a * m, b * m), R, ylo, yhi, 1);
+  finishRows(lower, upper, R, 1, rows.cOffset.subarray(a, b));
+  return [Math.max(...lower), Math.max(...upper)];
 }
 
 /** What the LP tier proved on one box. */

@@ -7,7 +7,7 @@ import { resolveSettings } from '../util/settings.js';
 import { branchAndBound, type BnbStats, type BoundedDomain } from './bnb.js';
 import { getHighs, type Highs } from '../bounds/lp.js';
 import { boundBoxByLp, countUnstable } from './box_lp.js';
-import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
+import { boundBoxes, boxObjective, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
 import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './falsify.js';
@@ -260,7 +260,7 @@ class InputSplitProblem {
       const res = boundBoxByLp(this.highs, this.net, this.rows, b.domain, Math.min(this.s.lpTimeLimit, 0.5 * left), signal);
       const pl = b.domain.polyLower;
       for (let p = 0; p < pl.length; p++) if (res.polyLower[p] > pl[p]) pl[p] = res.polyLower[p];
-      b.lower = pl.reduce((a, v) => (v < a ? v : a), Infinity);
+      b.lower = boxObjective(pl);
       const { values, cex } = this.tryPoints(res.candidates);
       if (cex) return cex;
       for (const v of values) if (b.upper === undefined || v < b.upper) b.upper = v;
