@@ -5,6 +5,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { protectNegativeValues, restoreNegativeArgs } from './argv.js';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, isInputError, oneLine } from './errors.js';
 
 export const VERSION = '0.1.0';
@@ -44,6 +45,7 @@ export function buildCli(argv: string[]) {
     .scriptName('lipcert')
     .version(VERSION)
     .strict()
+    .middleware(restoreNegativeArgs as any, true)
     .option('json', { type: 'boolean', default: false, global: true, describe: 'print exactly one JSON object on stdout' })
     .option('seed', { type: 'number', default: 0, global: true, describe: 'seed of the random generator' })
     .option('quiet', { type: 'boolean', default: false, global: true, describe: 'no progress output on stderr' })
@@ -62,7 +64,7 @@ export function buildCli(argv: string[]) {
       modelArg(y)
         .option('box', { type: 'string', describe: 'input box: JSON file {"lo": [...], "hi": [...]}' })
         .option('vnnlib', { type: 'string', describe: 'VNN-LIB property: the input box of each disjunct' })
-        .option('center', { type: 'string', describe: 'ball centre: comma-separated values in C order, with --radius (write --center=-1,2 when the first is negative)' })
+        .option('center', { type: 'string', describe: 'ball centre: comma-separated values in C order, with --radius' })
         .option('radius', { type: 'number', describe: 'ball radius (≥ 0)' })
         .option('norm', { type: 'string', choices: ['inf', '2', '1'], describe: 'ball norm (default inf)' })
         .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
@@ -77,6 +79,10 @@ export function buildCli(argv: string[]) {
         .option('workers', { type: 'string', describe: 'threads that bound domains, the main thread included (default: the number of cores)' })
         .option('set', { type: 'string', describe: 'override a verify setting, KEY=VALUE (repeatable; e.g. alphaSteps=0, falsify.samples=8192)' }),
     (a) => guarded(async () => (await import('./commands/verify.js')).runVerify(a as any)))
+    // ---- lipschitz (issue 10 A) ----
+    // ---- reach (issue 10 B) ----
+    // ---- relu, regions (issue 11) ----
+    // ---- radius (issue 13) ----
     .command('demo', 'the bundled example: the MNIST classifier on 10 test digits', (y) => y, (a) =>
       guarded(async () => (await import('./commands/demo.js')).runDemo(a as any)))
     .demandCommand(1, 'name a command (see --help)')
@@ -90,4 +96,4 @@ export function buildCli(argv: string[]) {
     .wrap(Math.min(110, process.stdout.columns || 100));
 }
 
-await buildCli(hideBin(process.argv)).parseAsync();
+await buildCli(protectNegativeValues(hideBin(process.argv))).parseAsync();

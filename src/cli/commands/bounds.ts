@@ -22,7 +22,7 @@ import { InputError } from '../../net/op.js';
 import { ballRegion, readBoxFile, regionToBatch, vnnlibRegions, type Region } from '../../spec/region.js';
 import type { GlobalArgs } from '../main.js';
 import { fmt, printJson } from '../output.js';
-import { parseVector } from './eval.js';
+import { parseVector } from '../argv.js';
 
 export interface BoundsArgs extends GlobalArgs {
   model: string;

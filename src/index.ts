@@ -1,0 +1,49 @@
+/**
+ * lipcert's typed public API: the same functions the command line calls.
+ *
+ * ```ts
+ * import { readModel, readVnnlibFile, verify } from 'lipcert';
+ * const net = readModel('examples/mnist-relu-64-32.onnx');
+ * const verdict = await verify(net, readVnnlibFile('prop.vnnlib'), { timeout: 60 });
+ * ```
+ *
+ * Guarantees, everywhere: a lower bound is a proof (it holds for every input of the region in
+ * real arithmetic, float64 rounding included); an upper bound, a `sat` answer or an
+ * adversarial example is a witness, re-evaluated by the plain forward pass before it is
+ * returned. Bad input throws {@link InputError} (or {@link VnnlibError}) with a one-line message.
+ */
+
+// ---- networks --------------------------------------------------------------------------------
+export { readModel, writeModel, encodeModel, parseModelBytes, detectFormat, type ModelFormat, type ReadModelOptions } from './net/io.js';
+export { Network, type NetNode, type ValueInfo, type NetworkMeta } from './net/network.js';
+export { forward, evaluate, forwardAll } from './net/forward.js';
+export { forward32 } from './net/forward32.js';
+export { gradient, vjp } from './net/gradient.js';
+export { summarize, type NetworkSummary } from './net/summary.js';
+export { InputError, MissingSemanticsError, type OpKind } from './net/op.js';
+export { opKind } from './net/registry.js';
+
+// ---- specifications and regions --------------------------------------------------------------
+export { parseVnnlib, readVnnlibFile, VnnlibError, type VnnlibOptions } from './spec/vnnlib.js';
+export { type Box, type OutputPolytope, type PropertyDisjunct, type Property, propertyContains, polytopeContains, boxContains } from './spec/property.js';
+export { type Region, NORMS, boxRegion, ballRegion, readBoxFile, parseNorm, parseDomain, regionSize, regionToBatch, vnnlibRegions } from './spec/region.js';
+export { formatResult, parseResult, writeResultFile, type VnncompResult, type ParsedResult } from './spec/vnncomp.js';
+
+// ---- bounds ----------------------------------------------------------------------------------
+export { computeBounds, ibpRows, BOUNDS_DEFAULTS, type BoundsSettings } from './bounds/index.js';
+export { BOUND_METHODS, type BoundMethod, type BoundsRequest, type BoundsResult, type BatchRegion, type NodeBounds, type Norm, type SplitSet } from './bounds/types.js';
+export { ALPHA_DEFAULTS, type AlphaSettings } from './bounds/alpha.js';
+
+// ---- verification ----------------------------------------------------------------------------
+export { verify, VERIFY_DEFAULTS, VERIFY_PRESETS, type VerifySettings, type VerifyOptions, type Verdict, type VerifyResultKind } from './search/verify.js';
+export { FALSIFY_DEFAULTS, type FalsifySettings } from './search/falsify.js';
+export { type Counterexample } from './search/counterexample.js';
+export { branchAndBound, BNB_DEFAULTS, type BnbProblem, type BnbSettings, type BnbResult, type BnbStats, type BoundedDomain } from './search/bnb.js';
+
+// ---- lipschitz (issue 10 A) ------------------------------------------------------------------
+
+// ---- reach (issue 10 B) ----------------------------------------------------------------------
+
+// ---- relu (issue 11) -------------------------------------------------------------------------
+
+// ---- radius (issue 13) -----------------------------------------------------------------------
