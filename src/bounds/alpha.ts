@@ -21,7 +21,7 @@ export const ALPHA_DEFAULTS: AlphaSettings = { iterations: 20, learningRate: 0.2
  * are, every nonlinear op replaced by the line the backward pass used for that row and
  * element. Returns, per relax node, the values at its input (the z in ∂bound/∂α = A·z).
  */
-function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows: number, target: number): Map<number, Float64Array> {
+export function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows: number, target: number): Map<number, Float64Array> {
   const prep = prepare(net);
   const vals: (Float64Array | undefined)[] = new Array(net.values.length);
   vals[net.inputIds[0]] = x;

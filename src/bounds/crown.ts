@@ -46,6 +46,17 @@ export interface BackwardResult {
 export type AlphaSet = Map<number, Float64Array>;
 
 /**
+ * β-CROWN's split terms (see src/bounds/beta.ts): per relax node index, the split signs of its
+ * input (D × size: +1 for z ≥ 0, −1 for z ≤ 0, 0 free) and the multipliers β ≥ 0 (D × R × size).
+ * A split element j adds −s_j·β_j·z_j to the bounded function, which is ≤ 0 wherever the split
+ * holds, so a lower bound of the sum bounds the row there.
+ */
+export interface BetaTerms {
+  signs: Map<number, Int8Array>;
+  values: Map<number, Float64Array>;
+}
+
+/**
  * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
  * value the propagation passes (`b` must hold the inputs of every nonlinear op before target).
  */
@@ -56,7 +67,7 @@ export function backwardBound(
   target: number,
   A0: Float64Array,
   R: number,
-  opts: { alphas?: AlphaSet; record?: boolean; absCache?: Map<number, Float64Array> } = {},
+  opts: { alphas?: AlphaSet; betas?: BetaTerms; record?: boolean; absCache?: Map<number, Float64Array> } = {},
 ): BackwardResult {
   const prep = prepare(net);
   const D = region.batch;
@@ -108,6 +119,7 @@ export function backwardBound(
       const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
       const sl = new Float64Array(sizeOut), bl = new Float64Array(sizeOut), su = new Float64Array(sizeOut), bu = new Float64Array(sizeOut);
       const alphas = opts.alphas?.get(k);
+      const betaSign = opts.betas?.signs.get(k), betaVal = opts.betas?.values.get(k);
       const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
       const g = gamma(sizeOut + 1);
       // Elements whose lines are all zero (an inactive ReLU) pass nothing back: skipped.
@@ -134,6 +146,16 @@ export function backwardBound(
             aIn[ro + j] += c;
             s += t;
             e += Math.abs(c) * m[d * sizeOut + j] + Math.abs(t);
+          }
+          if (betaSign && betaVal) {
+            // The split terms −s_j·β_j·z_j (the rounding of the sum charged like the line's term).
+            const so = d * sizeOut;
+            for (let j = 0; j < sizeOut; j++) {
+              const sg = betaSign[so + j], bv = betaVal[ro + j];
+              if (sg === 0 || !(bv > 0)) continue;
+              aIn[ro + j] -= sg * bv;
+              e += bv * m[so + j];
+            }
           }
           bias[d * R + r] += s;
           err[d * R + r] += g * e;
