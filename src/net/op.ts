@@ -148,10 +148,38 @@ export interface OpKind<P = any> {
    * (e.g. ReLU's triangle: y ≥ 0, y ≥ x, y ≤ chord). Returns lines as [slope, intercept] pairs.
    */
   relaxCuts?(p: P, lo: number, hi: number): { lower: [number, number][]; upper: [number, number][] };
-  /** Lipschitz constant of the op itself, per norm: see src/lipschitz. */
-  lipschitz?: unknown;
+  /** Lipschitz semantics of the op itself (operator norms, derivative ranges): see src/lipschitz. */
+  lipschitz?: OpLipschitz<P>;
   /** MILP encoding: see src/relu. */
   milp?: unknown;
+}
+
+/** A vector norm on inputs/values: ℓ∞, ℓ2 or ℓ1. */
+export type LipNorm = 'inf' | '2' | '1';
+
+/**
+ * Lipschitz semantics of one op (src/lipschitz). Affine ops give `jacobian` and
+ * `operatorNorm`; elementwise nonlinear ops give `derivativeRange` and `maxSlope`.
+ */
+export interface OpLipschitz<P = any> {
+  /**
+   * Affine ops: the exact Jacobian of the output w.r.t. dynamic input `input` as stored
+   * (outSize × inSize, row-major; read from the op's own transpose), or null when it would be
+   * too large to hold. Cached per params: do not modify it.
+   */
+  jacobian?(p: P, input: number, inSizes: number[], outSize: number): Float64Array | null;
+  /**
+   * Affine ops: a certified upper bound of the p→p operator norm ‖∂out/∂in_input‖ in real
+   * arithmetic, every rounding charged (ℓ2: Gram iteration, never power iteration).
+   */
+  operatorNorm?(p: P, input: number, norm: LipNorm, inSizes: number[], outSize: number): number;
+  /**
+   * Elementwise ops: for each element with input interval [lo, hi], an interval [dlo, dhi]
+   * holding every (one-sided, Clarke) derivative of the op over [lo, hi], rounded outward.
+   */
+  derivativeRange?(p: P, lo: Float64Array, hi: Float64Array, dlo: Float64Array, dhi: Float64Array): void;
+  /** Elementwise ops: sup over ℝ of |f'| (the op's global Lipschitz constant), rounded up. */
+  maxSlope?(p: P): number;
 }
 
 /** Raised when an analysis meets an op that lacks the semantics it needs. */

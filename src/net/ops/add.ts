@@ -1,9 +1,11 @@
 import type { OpKind } from '../op.js';
 import { BinaryCode, backwardBinary, binaryBounds, binaryAffine, binaryToSpec, buildBinary, evalBinary, type BinaryParams } from './binary_impl.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 /** ONNX Add: elementwise with multidirectional broadcasting; one operand may be a constant. */
 export const Add: OpKind<BinaryParams> = {
   onnx: 'Add',
+  lipschitz: affineLipschitz<BinaryParams>((p, g, gIns, batch) => backwardBinary(p, [], g, g, gIns, batch)),
   build: (ctx) => buildBinary(BinaryCode.Add, ctx),
   ...binaryBounds,
   eval: evalBinary,

@@ -1,6 +1,7 @@
 import type { ElementwiseAffine, OpKind } from '../op.js';
 import { attrFloat, attrInt, checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 interface BatchNormParams extends ElementwiseAffine {
   channels: number;
@@ -17,6 +18,7 @@ interface BatchNormParams extends ElementwiseAffine {
  */
 export const BatchNormalization: OpKind<BatchNormParams> = {
   onnx: 'BatchNormalization',
+  lipschitz: affineLipschitz<BatchNormParams>((p, g, gIns, batch) => BatchNormalization.backward(p, [], g, g, gIns, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['epsilon', 'momentum', 'training_mode', 'spatial', 'is_test', 'consumed_inputs']);
     const [x, scale, bias, mean, variance] = ctx.inputs;

@@ -1,6 +1,7 @@
 import type { OpKind } from '../op.js';
 import { checkAttrs } from '../network.js';
 import { identityToSpec, reshapeBuilt, reshapeSemantics, type ReshapeParams } from './reshape_impl.js';
+import { reshapeLipschitz } from './lipschitz_impl.js';
 
 /** ONNX TensorProto element types lipcert accepts as Cast targets. */
 const FLOAT_TYPES = new Set([1, 10, 11, 16]); // FLOAT, FLOAT16, DOUBLE, BFLOAT16
@@ -17,6 +18,7 @@ interface CastParams extends ReshapeParams {
  */
 export const Cast: OpKind<CastParams> = {
   onnx: 'Cast',
+  lipschitz: reshapeLipschitz,
   ...reshapeSemantics,
   build(ctx) {
     checkAttrs(ctx.attrs, ['to', 'saturate']);

@@ -2,6 +2,7 @@ import type { ConstTensor, OpKind } from '../op.js';
 import { attrInt, checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
 import { normAxis } from './broadcast_impl.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 interface ConcatParams {
   axis: number;
@@ -14,6 +15,7 @@ interface ConcatParams {
 /** ONNX Concat along one axis; parts may be constant (kept in params) or dynamic. */
 export const Concat: OpKind<ConcatParams> = {
   onnx: 'Concat',
+  lipschitz: affineLipschitz<ConcatParams>((p, g, gIns, batch) => Concat.backward(p, [], g, g, gIns, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['axis']);
     const ins = ctx.inputs;

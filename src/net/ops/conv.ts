@@ -1,5 +1,6 @@
 import type { ElementwiseAffine, OpKind } from '../op.js';
 import { attrInt, attrInts, checkAttrs } from '../network.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 interface ConvParams {
   C: number; H: number; W: number;
@@ -33,6 +34,7 @@ function axisPads(autoPad: string, inSize: number, k: number, s: number, d: numb
 /** ONNX Conv, 2-D (NCHW): pads, strides, dilations, groups, auto_pad; constant weight and bias. */
 export const Conv: OpKind<ConvParams> = {
   onnx: 'Conv',
+  lipschitz: affineLipschitz<ConvParams>((p, g, gIns, batch) => Conv.backward(p, [], g, g, gIns, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
     const [x, w, b] = ctx.inputs;

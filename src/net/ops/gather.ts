@@ -2,6 +2,7 @@ import type { OpKind } from '../op.js';
 import { attrInt, checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
 import { normAxis } from './broadcast_impl.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 interface GatherParams {
   /** Per output element (batch 1), the input element it copies. */
@@ -13,6 +14,7 @@ interface GatherParams {
 /** ONNX Gather with constant indices (negative indices count from the end): a selection of elements. */
 export const Gather: OpKind<GatherParams> = {
   onnx: 'Gather',
+  lipschitz: affineLipschitz<GatherParams>((p, g, gIns, batch) => Gather.backward(p, [], g, g, gIns, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['axis']);
     const [x, ind] = ctx.inputs;

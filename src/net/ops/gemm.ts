@@ -2,6 +2,7 @@ import type { OpKind } from '../op.js';
 import { attrFloat, attrInt, checkAttrs } from '../network.js';
 import { expandTo } from './broadcast_impl.js';
 import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 /**
  * ONNX Gemm: Y = alpha·A'·B' + beta·C with a constant B (and C). alpha and beta are folded
@@ -9,6 +10,7 @@ import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDe
  */
 export const Gemm: OpKind<DenseParams> = {
   onnx: 'Gemm',
+  lipschitz: affineLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['alpha', 'beta', 'transA', 'transB', 'broadcast']);
     const [a, b, c] = ctx.inputs;

@@ -1,10 +1,12 @@
 import type { OpKind } from '../op.js';
 import { reluCuts, reluInterval, reluRelax } from './relu_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
+import { reluLipschitz } from './lipschitz_impl.js';
 
 /** ONNX LeakyRelu: x for x ≥ 0, alpha·x otherwise (alpha defaults to 0.01). */
 export const LeakyRelu: OpKind<UnaryParams> = {
   onnx: 'LeakyRelu',
+  lipschitz: reluLipschitz,
   breakpoints: 'relu',
   build: (ctx) => buildUnary(ctx, ['alpha'], 0.01),
   eval(p, [x], out) {

@@ -2,6 +2,7 @@ import type { OpKind } from '../op.js';
 import { checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
 import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
+import { affineLipschitz } from './lipschitz_impl.js';
 
 /**
  * ONNX MatMul with one constant operand (a product of two data-dependent tensors is not
@@ -10,6 +11,7 @@ import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDe
  */
 export const MatMul: OpKind<DenseParams> = {
   onnx: 'MatMul',
+  lipschitz: affineLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, []);
     const [a, b] = ctx.inputs;

@@ -1,10 +1,12 @@
 import type { OpKind } from '../op.js';
 import { reluCuts, reluInterval, reluRelax } from './relu_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
+import { reluLipschitz } from './lipschitz_impl.js';
 
 /** ONNX Relu: max(x, 0). Piecewise linear with one kink at 0, so branch-and-bound may split it. */
 export const Relu: OpKind<UnaryParams> = {
   onnx: 'Relu',
+  lipschitz: reluLipschitz,
   breakpoints: 'relu',
   build: (ctx) => buildUnary(ctx),
   eval(_p, [x], out) {

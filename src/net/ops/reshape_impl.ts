@@ -1,5 +1,6 @@
 import type { Attrs, Built, ConstTensor, ExportContext, OpKind, SpecNode } from '../op.js';
 import { sizeOf } from '../op.js';
+import { reshapeLipschitz } from './lipschitz_impl.js';
 
 /** Params of an op that keeps its input's elements in C order and only changes the shape. */
 export interface ReshapeParams {
@@ -26,8 +27,9 @@ export function identityToSpec(_p: ReshapeParams, ctx: ExportContext): SpecNode[
 }
 
 /** The shared members of every reshape-only op: copy forward, copy the gradient back. */
-export const reshapeSemantics: Pick<OpKind<ReshapeParams>, 'eval' | 'backward' | 'reshapeOnly' | 'isAffine' | 'absForward' | 'absOffset' | 'dotLength'> = {
+export const reshapeSemantics: Pick<OpKind<ReshapeParams>, 'eval' | 'backward' | 'reshapeOnly' | 'isAffine' | 'absForward' | 'absOffset' | 'dotLength' | 'lipschitz'> = {
   reshapeOnly: true,
+  lipschitz: reshapeLipschitz,
   isAffine: () => true,
   absForward(_p, [m], out) {
     out.set(m);

@@ -1,10 +1,12 @@
 import type { OpKind } from '../op.js';
 import { sCuts, sInterval, sRelax } from './sshape_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
+import { sLipschitz } from './lipschitz_impl.js';
 
 /** ONNX Sigmoid: 1 / (1 + e^(−x)), evaluated without overflow for large |x|. */
 export const Sigmoid: OpKind<UnaryParams> = {
   onnx: 'Sigmoid',
+  lipschitz: sLipschitz('sigmoid'),
   build: (ctx) => buildUnary(ctx),
   eval(_p, [x], out) {
     for (let i = 0; i < out.length; i++) {

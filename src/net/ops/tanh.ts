@@ -1,10 +1,12 @@
 import type { OpKind } from '../op.js';
 import { sCuts, sInterval, sRelax } from './sshape_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
+import { sLipschitz } from './lipschitz_impl.js';
 
 /** ONNX Tanh. */
 export const Tanh: OpKind<UnaryParams> = {
   onnx: 'Tanh',
+  lipschitz: sLipschitz('tanh'),
   build: (ctx) => buildUnary(ctx),
   eval(_p, [x], out) {
     for (let i = 0; i < out.length; i++) out[i] = Math.tanh(x[i]);
