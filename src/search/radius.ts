@@ -1,0 +1,479 @@
+/**
+ * The maximum safe radius (MSR) of a classifier at x0 as a certified interval [lower, upper]:
+ *
+ * - `lower` is a proof: every input within distance `lower` of x0 (in the norm, inside the
+ *   domain box, moving only the free coordinates) gets y_label > y_j for every j ≠ label, in
+ *   real arithmetic. It is the largest radius a prover accepted during a bisection; a radius
+ *   proved holds for every smaller one, so the bisection only ever raises it.
+ * - `upper` is a witness: the distance (rounded up) of an adversarial example re-checked by
+ *   {@link checkAdversarial} (some y_j > y_label strictly in float64, and in float32 emulation
+ *   for float32 models, inside the domain).
+ *
+ * Provers form a ladder, cheapest first: CROWN, α-CROWN (sound bounds of y_label − y_j over the
+ * ball ∩ domain; for L2/L1 the final linear bound is also minimised over the ball ∩ domain
+ * exactly by a Lagrangian dual, {@link concretizeBallBox}), then, for at most `splitMaxInputs`
+ * free inputs under L∞, `verify`'s input splitting (which also returns counterexamples). A
+ * stronger prover (e.g. ReLU splitting) plugs in through `provers`. Intermediate bounds
+ * computed at a radius R are reused (intersected) at every r ≤ R, never above.
+ *
+ * Upper: minimum-norm attacks from src/search/attacks.ts before the bisection, and PGD at each
+ * radius a prover could not prove.
+ */
+import { gamma } from '../bounds/fp.js';
+import { computeBounds } from '../bounds/index.js';
+import type { BatchRegion, BoundMethod, NodeBounds, Norm } from '../bounds/types.js';
+import { forward } from '../net/forward.js';
+import type { Network } from '../net/network.js';
+import { InputError } from '../net/op.js';
+import { parseDomain, parseNorm } from '../spec/region.js';
+import type { Property } from '../spec/property.js';
+import { addDown, addUp, nextDown } from '../util/float.js';
+import { Rng } from '../util/rng.js';
+import { resolveSettings } from '../util/settings.js';
+import {
+  ATTACK_DEFAULTS, checkAdversarial, closer, distanceUp, linearRegionAttack, pgdAt, pgdRadiusSearch,
+  type AdversarialExample, type AttackSettings, type InputBox,
+} from './attacks.js';
+
+/** Every knob of `radius` (one settings object, documented defaults). */
+export interface RadiusSettings {
+  /** Bound methods tried in turn by the bisection, cheapest first. Default ['crown', 'alpha']. */
+  methods: BoundMethod[];
+  /** Use verify's input splitting (L∞ only) when at most this many inputs are free. Default 10. */
+  splitMaxInputs: number;
+  /** Seconds per input-splitting call at most (each call is one bisection point). Default 10. */
+  splitCallTimeout: number;
+  /** PGD steps at every radius a prover fails to prove (0 = none). Default 20. */
+  pgdOnFailure: number;
+  /** Attack settings. */
+  attack: AttackSettings;
+  /** Seed of the random generator (attack restarts). Default 0. */
+  seed: number;
+}
+
+export const RADIUS_DEFAULTS: RadiusSettings = {
+  methods: ['crown', 'alpha'],
+  splitMaxInputs: 10,
+  splitCallTimeout: 10,
+  pgdOnFailure: 20,
+  attack: ATTACK_DEFAULTS,
+  seed: 0,
+};
+
+/** What a prover says about one radius: proved, or not (with a witness within it, when it found one). */
+export interface ProverAnswer {
+  proved: boolean;
+  witness?: AdversarialExample | null;
+}
+
+/** Everything a prover needs about the question "does every input within r keep the label?". */
+export interface RadiusQuestion {
+  net: Network;
+  x0: Float64Array;
+  label: number;
+  norm: Norm;
+  /** The admissible box: domain ∩ fixed coordinates (lo = hi = x0 where not free). */
+  box: InputBox;
+  /** Free coordinates. */
+  free: number[];
+  /** Rows y_label − y_j (m−1 rows × m). */
+  C: Float64Array;
+  /** The ball ∩ box at radius r as a bounding region (box hull rounded outward, ball attached for L2/L1). */
+  region(r: number): BatchRegion;
+}
+
+/**
+ * A prover for the lower bound. `prove(r)` must return proved only when every input of the
+ * r-ball ∩ box keeps the label (a proof), and may return a re-checked witness otherwise.
+ */
+export interface RadiusProver {
+  name: string;
+  /** Whether it applies to this question (e.g. input splitting only for few free inputs). */
+  applies(q: RadiusQuestion): boolean;
+  prove(q: RadiusQuestion, r: number, timeLeft: number, signal?: AbortSignal): Promise<ProverAnswer>;
+}
+
+/** One point of the trace: the interval after a step. */
+export interface RadiusTracePoint {
+  time_s: number;
+  lower: number;
+  upper: number;
+  /** What the step was: 'attack', a prover's name at radius r, ... */
+  step: string;
+  r?: number;
+}
+
+export interface RadiusOptions {
+  /** The class to keep (default: the prediction at x0). */
+  label?: number;
+  /** Default 'inf'. */
+  norm?: Norm | string;
+  /** The domain box ("lo:hi" for every coordinate, or arrays); default: none. */
+  domain?: string | { lo: ArrayLike<number>; hi: ArrayLike<number> };
+  /** Absolute tolerance: stop when upper − lower ≤ eps (in the norm's units). Default 1e-3. */
+  eps?: number;
+  /** Seconds for the whole run (anytime: the interval so far is returned). Default: none. */
+  timeout?: number;
+  /** Only these input coordinates may change (a feature); default: all. */
+  free?: number[];
+  settings?: Partial<RadiusSettings>;
+  /** Extra provers tried after the built-in ones (e.g. a ReLU-splitting verifier). */
+  provers?: RadiusProver[];
+  /** The network as loaded (unsimplified), for re-checking witnesses; default: `net`. */
+  checkNet?: Network;
+  onProgress?: (p: RadiusTracePoint) => void;
+  signal?: AbortSignal;
+}
+
+export interface RadiusResult {
+  label: number;
+  norm: Norm;
+  /** Proved: no input within this distance changes the label. */
+  lower: number;
+  /** Distance of the adversarial example (rounded up); Infinity when none is known. */
+  upper: number;
+  adversarial: AdversarialExample | null;
+  /** upper − lower (Infinity when there is no upper). */
+  gap: number;
+  /** True when the whole domain is proved to keep the label (then there is no adversarial example). */
+  certified: boolean;
+  /** The largest radius proved by CROWN alone (for comparison). */
+  crownLower: number;
+  time_s: number;
+  trace: RadiusTracePoint[];
+  /** E.g. "x0 is already misclassified". */
+  note?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lower bound of a linear function over ball ∩ box (Lagrangian dual, sound in floating point)
+
+/**
+ * Sound lower bound of a·x + bias over {‖x − c‖_p ≤ r} ∩ [lo, hi] for p = 2 or 1 (c in the
+ * box), by weak duality: for any λ ≥ 0, min over the box of a·x + bias + λ(‖x − c‖² − r²) (L2)
+ * or + λ(‖x − c‖₁ − r) (L1) is a lower bound, and it separates per coordinate. λ is chosen
+ * near the optimum (the primal's active constraint), and the value is evaluated with every
+ * rounding charged (each coordinate's interval is widened outward, a convex function's minimum
+ * over the wider interval is smaller). Returns −∞ when the box minimum lies inside the ball
+ * (then the plain box bound is already exact).
+ */
+export function concretizeBallBox(a: Float64Array, aOff: number, bias: number, c: Float64Array, r: number, norm: '2' | '1', lo: Float64Array, hi: Float64Array): number {
+  const n = c.length;
+  const u = 2 ** -53;
+  // Room toward the box minimiser of each coordinate (the descent direction −sign(a_i)).
+  const dlo = new Float64Array(n), dhi = new Float64Array(n);
+  for (let i = 0; i < n; i++) { dlo[i] = addDown(lo[i], -c[i]); dhi[i] = addUp(hi[i], -c[i]); }
+  let lambda: number;
+  if (norm === '2') {
+    // t ↦ ‖clip(−a t, dlo, dhi)‖² increases; find t with value r² (λ = 1/(2t)).
+    const sq = (t: number) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const ai = a[aOff + i];
+        if (ai === 0) continue;
+        const d = Math.min(Math.max(-ai * t, dlo[i]), dhi[i]);
+        s += d * d;
+      }
+      return s;
+    };
+    const r2 = r * r;
+    let tHi = 1;
+    let k = 0;
+    while (sq(tHi) < r2 && k++ < 200) tHi *= 4;
+    if (sq(tHi) < r2) return -Infinity;
+    let tLo = 0;
+    for (let it = 0; it < 80; it++) {
+      const t = 0.5 * (tLo + tHi);
+      if (sq(t) < r2) tLo = t; else tHi = t;
+    }
+    lambda = 1 / (2 * tHi);
+  } else {
+    // Greedy primal: spend the budget r on the coordinates with the largest |a_i| first; λ is
+    // the |a_i| of the coordinate where it runs out.
+    const idx: number[] = [];
+    for (let i = 0; i < n; i++) if (a[aOff + i] !== 0) idx.push(i);
+    idx.sort((p, q) => Math.abs(a[aOff + q]) - Math.abs(a[aOff + p]));
+    let left = r;
+    lambda = -1;
+    for (const i of idx) {
+      const ai = a[aOff + i];
+      const room = ai > 0 ? -dlo[i] : dhi[i];
+      if (room >= left) { lambda = Math.abs(ai); break; }
+      left -= room;
+    }
+    if (lambda < 0) return -Infinity;
+  }
+  if (!(lambda > 0) || !Number.isFinite(lambda)) return -Infinity;
+  // L(λ) = bias + Σ a_i c_i + Σ ψ_i − λ·(r² or r), ψ_i = min over [dlo, dhi] of a_i d + λ d² (or λ|d|).
+  let s = bias, mag = Math.abs(bias), extra = 0;
+  for (let i = 0; i < n; i++) {
+    const ai = a[aOff + i];
+    if (ai === 0) continue;
+    const ac = ai * c[i];
+    s += ac; mag += Math.abs(ac);
+    let psi: number, pm: number;
+    if (norm === '2') {
+      const dStar = -ai / (2 * lambda);
+      const slack = 4 * u * Math.abs(dStar) + Number.MIN_VALUE;
+      const at = (d: number) => ai * d + lambda * d * d;
+      if (dStar + slack < dlo[i]) { psi = at(dlo[i]); pm = Math.abs(ai * dlo[i]) + lambda * dlo[i] * dlo[i]; }
+      else if (dStar - slack > dhi[i]) { psi = at(dhi[i]); pm = Math.abs(ai * dhi[i]) + lambda * dhi[i] * dhi[i]; }
+      else { psi = -(ai * ai) / (4 * lambda); pm = -psi; }
+    } else {
+      // Convex piecewise linear with its kink at 0: the minimum is at dlo, 0 or dhi.
+      const vl = ai * dlo[i] - lambda * dlo[i], vh = ai * dhi[i] + lambda * dhi[i];
+      psi = Math.min(0, vl, vh);
+      pm = Math.abs(ai * dlo[i]) + lambda * Math.abs(dlo[i]) + Math.abs(ai * dhi[i]) + lambda * Math.abs(dhi[i]);
+    }
+    s += psi; extra += pm;
+  }
+  const rt = norm === '2' ? lambda * (r * r) : lambda * r;
+  s -= rt;
+  // Each term carries a few roundings (≤ 6u relative of its magnitude), the sum γ_{n+2}.
+  const err = gamma(n + 8) * 2 * (mag + extra + rt);
+  const v = nextDown(s - err);
+  return v === v ? v : -Infinity;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provers
+
+/** The rows y_label − y_j for every j ≠ label. */
+export function marginRows(m: number, label: number): Float64Array {
+  const C = new Float64Array((m - 1) * m);
+  let row = 0;
+  for (let j = 0; j < m; j++) {
+    if (j === label) continue;
+    C[row * m + label] = 1;
+    C[row * m + j] = -1;
+    row++;
+  }
+  return C;
+}
+
+/**
+ * A bound-propagation prover (CROWN or α-CROWN): proves radius r when every row y_label − y_j
+ * has a positive sound lower bound over the r-ball ∩ box. Intermediate bounds computed at a
+ * radius R are passed as the parent bounds of every later call at r ≤ R (they hold there:
+ * the r-ball is inside the R-ball), never at r > R.
+ */
+export class BoundProver implements RadiusProver {
+  readonly name: string;
+  /** Node bounds per radius they were computed at (the ball grows with the radius). */
+  private cache: { radius: number; nodes: NodeBounds }[] = [];
+  /** The smallest proved lower bound over the rows at the last call (diagnostic). */
+  lastWorst = -Infinity;
+
+  constructor(readonly method: BoundMethod) {
+    this.name = method;
+  }
+
+  applies(): boolean {
+    return true;
+  }
+
+  async prove(q: RadiusQuestion, r: number, _timeLeft: number, signal?: AbortSignal): Promise<ProverAnswer> {
+    const region = q.region(r);
+    let parent: NodeBounds | undefined;
+    let pr = Infinity;
+    for (const c of this.cache) if (c.radius >= r && c.radius < pr) { pr = c.radius; parent = c.nodes; }
+    const res = await computeBounds({ net: q.net, region, C: q.C, parent, wantCoefficients: q.norm !== 'inf', signal }, this.method);
+    if (this.cache.length >= 16) this.cache.shift();
+    this.cache.push({ radius: r, nodes: res.nodes });
+    let worst = Infinity;
+    const R = res.rows;
+    for (let k = 0; k < R; k++) {
+      let lb = res.lower[k];
+      if (!(lb > 0) && q.norm !== 'inf' && res.A && res.bias) {
+        const v = concretizeBallBox(res.A, k * q.x0.length, res.bias[k], q.x0, r, q.norm, region.lo, region.hi);
+        if (v > lb) lb = v;
+      }
+      if (!(lb < worst)) continue;
+      worst = lb;
+    }
+    this.lastWorst = worst;
+    return { proved: worst > 0 };
+  }
+}
+
+/**
+ * Input splitting by `verify` (L∞ only: the ball ∩ box is a box) for at most `maxInputs` free
+ * inputs: unsat proves the radius, sat gives a re-checked witness.
+ */
+export class SplitProver implements RadiusProver {
+  readonly name = 'input-splitting';
+  constructor(private readonly maxInputs: number, private readonly callTimeout: number, private readonly checkNet?: Network) {}
+
+  applies(q: RadiusQuestion): boolean {
+    return q.norm === 'inf' && q.free.length > 0 && q.free.length <= this.maxInputs;
+  }
+
+  async prove(q: RadiusQuestion, r: number, timeLeft: number, signal?: AbortSignal): Promise<ProverAnswer> {
+    const { verify } = await import('./verify.js');
+    const m = q.net.outputSize;
+    const region = q.region(r);
+    const outputs = [];
+    for (let k = 0; k < m - 1; k++) {
+      // Unsafe: y_label − y_j ≤ 0 (ties included, so unsat proves the strict inequality).
+      outputs.push({ C: q.C.slice(k * m, (k + 1) * m), d: new Float64Array(1), rows: 1, numOutputs: m });
+    }
+    const prop: Property = { numInputs: q.net.inputSize, numOutputs: m, disjuncts: [{ box: { lo: region.lo, hi: region.hi }, outputs }] };
+    const timeout = Math.max(0.05, Math.min(this.callTimeout, timeLeft));
+    const v = await verify(q.net, prop, { timeout, settings: { workers: 1 }, checkNet: this.checkNet, signal });
+    if (v.result === 'unsat') return { proved: true };
+    if (v.result === 'sat' && v.counterexample) {
+      return { proved: false, witness: checkAdversarial(this.checkNet ?? q.net, v.counterexample.input, q.x0, q.label, q.norm, q.box) };
+    }
+    return { proved: false };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The admissible box: the domain (or ±∞) with every non-free coordinate fixed at x0. */
+function admissibleBox(x0: Float64Array, domain: { lo: Float64Array; hi: Float64Array } | undefined, free: number[]): InputBox {
+  const n = x0.length;
+  const lo = new Float64Array(n).fill(-Infinity), hi = new Float64Array(n).fill(Infinity);
+  if (domain) { lo.set(domain.lo); hi.set(domain.hi); }
+  const isFree = new Uint8Array(n);
+  for (const i of free) isFree[i] = 1;
+  for (let i = 0; i < n; i++) if (!isFree[i]) { lo[i] = x0[i]; hi[i] = x0[i]; }
+  return { lo, hi };
+}
+
+/** A double ≥ the largest distance from x0 to a point of the box (Infinity when unbounded). */
+function farthestDistance(x0: Float64Array, box: InputBox, norm: Norm): number {
+  const far = new Float64Array(x0.length);
+  for (let i = 0; i < x0.length; i++) far[i] = hiSide(x0[i], box.lo[i], box.hi[i]);
+  if (far.some((v) => !Number.isFinite(v))) return Infinity;
+  return distanceUp(far, x0, norm);
+}
+
+function hiSide(c: number, lo: number, hi: number): number {
+  return hi - c >= c - lo ? hi : lo;
+}
+
+/** Validate the point, the label, the norm, the domain, eps and the free set; one-line InputErrors. */
+function checkInputs(net: Network, x0: ArrayLike<number>, o: RadiusOptions) {
+  const n = net.inputSize, m = net.outputSize;
+  if (x0.length !== n) throw new InputError(`the point has ${x0.length} values; the network takes ${n} inputs`);
+  const x = Float64Array.from(x0);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(x[i])) throw new InputError(`the point: entry ${i} (${x[i]}) is not a finite number`);
+  const norm = parseNorm(o.norm ?? 'inf');
+  const eps = o.eps ?? 1e-3;
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new InputError(`eps must be a positive number, got ${eps}`);
+  if (o.timeout !== undefined && !(o.timeout > 0)) throw new InputError(`the timeout must be positive, got ${o.timeout}`);
+  if (o.label !== undefined && !(Number.isInteger(o.label) && o.label >= 0 && o.label < m)) throw new InputError(`label ${o.label} is out of range (the network has ${m} outputs: 0..${m - 1})`);
+  if (m < 2) throw new InputError(`the network has ${m} output; a radius needs at least 2 classes`);
+  let domain: { lo: Float64Array; hi: Float64Array } | undefined;
+  if (o.domain !== undefined) {
+    domain = typeof o.domain === 'string' ? parseDomain(o.domain, n) : { lo: Float64Array.from(o.domain.lo), hi: Float64Array.from(o.domain.hi) };
+    if (domain.lo.length !== n || domain.hi.length !== n) throw new InputError(`the domain has ${domain.lo.length} values; the network takes ${n} inputs`);
+    for (let i = 0; i < n; i++) {
+      if (!(domain.lo[i] <= domain.hi[i])) throw new InputError(`the domain is empty at entry ${i}`);
+      if (!(x[i] >= domain.lo[i] && x[i] <= domain.hi[i])) throw new InputError(`the point is outside the domain at entry ${i} (${x[i]} not in [${domain.lo[i]}, ${domain.hi[i]}])`);
+    }
+  }
+  const free = o.free ?? Array.from({ length: n }, (_, i) => i);
+  for (const i of free) if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new InputError(`free input index ${i} is out of range (0..${n - 1})`);
+  return { x, norm, eps, domain, free: [...new Set(free)].sort((a, b) => a - b) };
+}
+
+/**
+ * The maximum safe radius at x0 as a certified interval (see the module comment): `lower` is
+ * proved, `upper` is the rounded-up distance of a re-checked adversarial example. Iterates
+ * until upper − lower ≤ eps, the provers give up, or the timeout (anytime). When x0 itself is
+ * already misclassified (some y_j > y_label), lower = upper = 0 and x0 is the witness.
+ */
+export async function radius(net: Network, x0In: ArrayLike<number>, opts: RadiusOptions = {}): Promise<RadiusResult> {
+  const start = performance.now();
+  const { x: x0, norm, eps, domain, free } = checkInputs(net, x0In, opts);
+  const s = resolveSettings('radius', RADIUS_DEFAULTS, {}, undefined, opts.settings);
+  const checkNet = opts.checkNet ?? net;
+  const deadline = opts.timeout !== undefined ? start + opts.timeout * 1000 : Infinity;
+  const elapsed = () => (performance.now() - start) / 1000;
+  const m = net.outputSize, n = net.inputSize;
+  const y0 = forward(checkNet, x0, 1);
+  let pred = 0;
+  for (let j = 1; j < m; j++) if (y0[j] > y0[pred]) pred = j;
+  const label = opts.label ?? pred;
+  const box = admissibleBox(x0, domain, free);
+  const trace: RadiusTracePoint[] = [];
+  let lower = 0, upper = Infinity, crownLower = 0;
+  let best: AdversarialExample | null = null;
+  const note = (step: string, r?: number) => {
+    const p: RadiusTracePoint = { time_s: elapsed(), lower, upper, step, ...(r !== undefined ? { r } : {}) };
+    trace.push(p);
+    opts.onProgress?.(p);
+  };
+  const result = (certified: boolean, extra?: string): RadiusResult => ({
+    label, norm, lower, upper: certified ? Infinity : upper, adversarial: certified ? null : best,
+    gap: certified ? 0 : upper - lower, certified, crownLower, time_s: elapsed(), trace, ...(extra ? { note: extra } : {}),
+  });
+  const take = (w: AdversarialExample | null | undefined) => {
+    if (w && w.distance < upper) { best = w; upper = w.distance; }
+  };
+
+  // Already misclassified: the point itself is the witness.
+  const w0 = checkAdversarial(checkNet, x0, x0, label, norm, box);
+  if (w0) { best = w0; upper = 0; note('misclassified'); return result(false, `the point is already misclassified (class ${w0.cls} scores above label ${label})`); }
+  if (free.length === 0) { note('no free inputs'); return result(false, 'no input may change'); }
+
+  const rng = new Rng(s.seed);
+  const rDomain = farthestDistance(x0, box, norm);
+  // Upper: the attacks first (cheap), so the bisection has a bracket.
+  take(linearRegionAttack(checkNet, x0, label, norm, box, rng, s.attack, deadline));
+  note('attack: linear regions');
+  const guess = Number.isFinite(upper) ? upper : Number.isFinite(rDomain) ? rDomain : 1;
+  take(pgdRadiusSearch(checkNet, x0, label, norm, box, rng, 0, guess, s.attack, deadline));
+  note('attack: PGD radius search');
+
+  const C = marginRows(m, label);
+  const question: RadiusQuestion = {
+    net, x0, label, norm, box, free, C,
+    region(r: number): BatchRegion {
+      const lo = new Float64Array(n), hi = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        lo[i] = Math.max(box.lo[i], addDown(x0[i], -r));
+        hi[i] = Math.min(box.hi[i], addUp(x0[i], r));
+      }
+      return norm === 'inf' ? { batch: 1, lo, hi } : { batch: 1, lo, hi, ball: { center: x0, radius: r, norm } };
+    },
+  };
+  const provers: RadiusProver[] = [
+    ...s.methods.map((mth) => new BoundProver(mth)),
+    new SplitProver(s.splitMaxInputs, s.splitCallTimeout, checkNet),
+    ...(opts.provers ?? []),
+  ].filter((p) => p.applies(question));
+
+  let certified = false;
+  const done = () => upper - lower <= eps || certified || performance.now() >= deadline || opts.signal?.aborted;
+  for (const prover of provers) {
+    if (done()) break;
+    // The smallest radius this prover failed at (it will fail above it too, as far as we know).
+    let failed = Math.min(upper, rDomain);
+    let first = true;
+    while (!done()) {
+      let r: number;
+      if (!Number.isFinite(failed)) r = lower > 0 ? 2 * lower : 1; // no bracket yet: grow
+      else if (first && !Number.isFinite(upper) && failed === rDomain) r = rDomain; // try to certify the whole domain
+      else r = 0.5 * (lower + failed);
+      first = false;
+      if (!(r > lower) || !(failed - lower > 0.25 * eps)) break;
+      const ans = await prover.prove(question, r, (deadline - performance.now()) / 1000, opts.signal);
+      if (ans.proved) {
+        lower = r;
+        if (r >= rDomain) certified = true;
+        if (prover.name === 'crown') crownLower = lower;
+      } else {
+        failed = r;
+        take(ans.witness);
+        if (!ans.witness && s.pgdOnFailure > 0 && r < upper) take(pgdAt(checkNet, x0, label, r, norm, box, rng, s.pgdOnFailure, 1));
+        failed = Math.min(failed, upper);
+      }
+      note(prover.name, r);
+      if (!Number.isFinite(failed) && lower > 1e12) break;
+    }
+  }
+  return result(certified);
+}
