@@ -19,10 +19,20 @@ const net = simplify(buildNetwork(parseJsonModel(init.modelJson, 'worker'))).net
 parentPort!.postMessage({ ready: true, signature: valueSignature(net) });
 
 parentPort!.on('message', (job: Job) => {
-  // Test hook: die mid-search, to check that a crashed worker never yields `unsat`.
+  // Test hooks: a worker that dies, throws, answers garbage or never answers mid-search.
   if (process.env.LIPCERT_TEST_WORKER_CRASH) process.exit(3);
+  if (process.env.LIPCERT_TEST_WORKER_FAULT === 'throw') throw new Error('test fault');
+  if (process.env.LIPCERT_TEST_WORKER_FAULT === 'garbage') { parentPort!.postMessage({ id: job.id, res: { bounded: [{ lower: 1 }], candidates: 'x' }, ms: 1 }); return; }
+  if (process.env.LIPCERT_TEST_WORKER_FAULT === 'silent') return;
   const t0 = performance.now();
-  const res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates, job.alphaReach);
+  let res;
+  try {
+    res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates, job.alphaReach);
+  } catch (e) {
+    // The main thread bounds this chunk itself and stops using this worker.
+    parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
+    return;
+  }
   // Its own compute time: the round trip also counts the main thread's busy time before it reads the reply.
   parentPort!.postMessage({ id: job.id, res, ms: performance.now() - t0 });
 });

@@ -85,7 +85,11 @@ export function checkCandidate(net: Network, x: Float64Array, disjunct: Property
   const xr = roundIntoBox(x, disjunct, net.meta.inputDtype);
   if (!xr) return null;
   const y = forward(net, xr, 1);
-  if (!violatesStrictly(y, disjunct.outputs)) return null;
-  if (net.meta.inputDtype === 'float32' && !violatesStrictly(forward32(net, xr, 1), disjunct.outputs)) return null;
+  // An overflowed output (±∞, NaN) proves nothing about the real-valued network.
+  if (!y.every(Number.isFinite) || !violatesStrictly(y, disjunct.outputs)) return null;
+  if (net.meta.inputDtype === 'float32') {
+    const y32 = forward32(net, xr, 1);
+    if (!y32.every(Number.isFinite) || !violatesStrictly(y32, disjunct.outputs)) return null;
+  }
   return { input: xr, output: y };
 }

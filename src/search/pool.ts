@@ -44,10 +44,67 @@ function workerSource(): { src: string | URL; eval: boolean } | null {
 
 /** A worker's first chunk is sized as if it were this many times slower than the main thread (cold code). */
 const WORKER_FIRST_GUESS = 6;
+/**
+ * A worker whose chunk is not back this long after the main thread finished its own (at least
+ * STALL_MIN_MS, and STALL_FACTOR times the worker's expected time) is taken for stalled: the main
+ * thread bounds that chunk itself and the worker is stopped.
+ */
+const STALL_MIN_MS = 5000;
+const STALL_FACTOR = 20;
 
 /** Exponential smoothing of a per-domain time (the first measurement is taken as is). */
 function smooth(prev: number | undefined, ms: number): number {
   return prev === undefined ? ms : 0.25 * prev + 0.75 * ms;
+}
+
+function sameArray(a: ArrayLike<number> | undefined, b: ArrayLike<number> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * Check a worker's answer for a chunk before any of it is used: one bounded domain per domain
+ * sent, each the very box (and ReLU splits) that was sent, with typed arrays of the right sizes.
+ * A NaN bound becomes −∞ (NaN proves nothing). Returns null for malformed data.
+ */
+export function checkWorkerResult(res: unknown, sent: BoxDomain[]): BoxBatchResult | null {
+  const r = res as BoxBatchResult | null;
+  if (!r || typeof r !== 'object' || !Array.isArray(r.bounded) || !Array.isArray(r.candidates)) return null;
+  if (r.bounded.length !== sent.length || r.candidates.length !== sent.length || typeof r.alphaGain !== 'number') return null;
+  for (let k = 0; k < sent.length; k++) {
+    const b = r.bounded[k], d = b?.domain, s = sent[k];
+    if (!d || typeof b.lower !== 'number' || (b.upper !== undefined && typeof b.upper !== 'number')) return null;
+    if (!(d.lo instanceof Float64Array) || !(d.hi instanceof Float64Array) || !(d.polyLower instanceof Float64Array)) return null;
+    if (!sameArray(d.lo, s.lo) || !sameArray(d.hi, s.hi) || !sameArray(d.relu, s.relu) || d.polyLower.length !== s.polyLower.length) return null;
+    const c = r.candidates[k];
+    if (c !== null && (!(c instanceof Float64Array) || c.length !== s.lo.length)) return null;
+    if (Number.isNaN(b.lower)) b.lower = -Infinity;
+    for (let p = 0; p < d.polyLower.length; p++) if (Number.isNaN(d.polyLower[p])) d.polyLower[p] = -Infinity;
+  }
+  if (Number.isNaN(r.alphaGain)) r.alphaGain = 0;
+  return r;
+}
+
+interface Job {
+  resolve: (r: BoxBatchResult, ms: number) => void;
+  /** The worker failed (exit, error, malformed reply, stall) or the search was aborted. */
+  reject: (e: Error) => void;
+}
+
+/** One worker thread and what the pool knows of it. */
+interface Slot {
+  worker: Worker;
+  /** Resolves true once it has built the network, false if it failed before that. */
+  ready: Promise<boolean>;
+  started: boolean;
+  /** Failed or stopped: never given work again. */
+  dead: boolean;
+  /** Jobs sent and not answered (the worker keeps the process alive exactly while this is > 0). */
+  inFlight: Map<number, Job>;
+  /** Smoothed milliseconds per domain, as the worker measured it. */
+  ms?: number;
 }
 
 /**
@@ -55,50 +112,58 @@ function smooth(prev: number | undefined, ms: number): number {
  * each thread's measured speed (the main thread always gets at least one domain: the remainder
  * of the rounding); the main thread bounds its own chunk meanwhile, and the chunks are joined in
  * order. Domains travel as structured clones of plain typed arrays.
+ *
+ * Every call ends: a worker that fails to start is never used; one that exits, throws, answers
+ * malformed data or stalls is stopped and its chunk is bounded on the main thread (the same
+ * computation, so no domain is lost and nothing unproved is counted); an aborted signal ends the
+ * call at once with the signal's reason (the engine then gives the parents back).
  */
 export class BoundingPool {
-  private readonly workers: Worker[] = [];
-  /** Per worker: resolves true once it has built the network, false if it failed before that. */
-  private readonly ready: Promise<boolean>[] = [];
-  private readonly pending = new Map<number, { resolve: (r: BoxBatchResult, ms: number) => void; reject: (e: Error) => void }>();
+  private readonly slots: Slot[] = [];
   private nextId = 0;
-  /** Smoothed milliseconds per domain of bounding: the main thread's, and each worker's (as it measured). */
+  /** Smoothed milliseconds per domain of bounding on the main thread. */
   private msMain = 1;
   private lastBusy: number | undefined;
-  private readonly msWorker = new Map<Worker, number>();
-  private crashed: Error | null = null;
   private closing = false;
+  /** Why workers were dropped (for diagnostics). */
+  readonly failures: string[] = [];
 
   private constructor(readonly net: Network, readonly rows: Rows, file: { src: string | URL; eval: boolean }, count: number) {
     const modelJson = new TextDecoder().decode(encodeModel(net, 'json'));
     const signature = valueSignature(net);
     for (let i = 0; i < count; i++) {
-      const w = new Worker(file.src, { workerData: { modelJson, rows }, eval: file.eval });
-      let started = false;
+      let worker: Worker;
+      try {
+        worker = new Worker(file.src, { workerData: { modelJson, rows }, eval: file.eval });
+      } catch (e) {
+        this.failures.push(`a worker did not start: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
       let settleReady: (ok: boolean) => void = () => {};
-      this.ready.push(new Promise<boolean>((r) => { settleReady = r; }));
-      w.on('message', (msg: { ready?: boolean; signature?: string; id: number; res: BoxBatchResult; ms: number }) => {
-        if (msg.ready) {
+      const slot: Slot = { worker, ready: new Promise<boolean>((r) => { settleReady = r; }), started: false, dead: false, inFlight: new Map() };
+      worker.on('message', (msg: { ready?: boolean; signature?: string; id: number; res?: BoxBatchResult; error?: string; ms: number }) => {
+        if (msg?.ready) {
           // A worker whose network numbers values differently would misread inherited bounds: unused.
-          started = msg.signature === signature;
-          settleReady(started);
-          if (!started) void w.terminate();
+          slot.started = msg.signature === signature;
+          settleReady(slot.started);
+          if (!slot.started) this.drop(slot, 'its network numbers values differently');
           return;
         }
-        const p = this.pending.get(msg.id);
-        if (p) { this.pending.delete(msg.id); p.resolve(msg.res, msg.ms); }
+        const job = slot.inFlight.get(msg?.id);
+        if (!job) return; // a stale answer (aborted or re-bounded meanwhile)
+        this.settled(slot, msg.id);
+        if (msg.error !== undefined || msg.res === undefined) job.reject(new WorkerCrashError(`a bounding worker failed: ${msg.error ?? 'no result'}`));
+        else job.resolve(msg.res, msg.ms);
       });
       const fail = (e: unknown) => {
-        if (this.closing) return;
-        if (!started) { settleReady(false); return; } // never started: the main thread does its share
-        this.crashed = new WorkerCrashError(`a bounding worker failed: ${e instanceof Error ? e.message : String(e)}`);
-        for (const p of this.pending.values()) p.reject(this.crashed);
-        this.pending.clear();
+        settleReady(false);
+        if (!this.closing) this.drop(slot, e instanceof Error ? e.message : String(e));
       };
-      w.on('error', fail);
-      w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-      w.unref();
-      this.workers.push(w);
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+      worker.on('messageerror', fail);
+      worker.unref();
+      this.slots.push(slot);
     }
   }
 
@@ -110,40 +175,85 @@ export class BoundingPool {
     return new BoundingPool(net, rows, file, threads - 1);
   }
 
-  /** Bound the boxes across the main thread and the workers; results keep the input order. */
-  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, alphaReach: number, signal?: AbortSignal): Promise<BoxBatchResult> {
-    if (this.crashed) throw this.crashed;
-    // Only workers that have started take part; one that failed to start is dropped.
-    const live: Worker[] = [];
-    for (let k = 0; k < this.workers.length; k++) {
-      const ok = await Promise.race([this.ready[k], Promise.resolve(null)]);
-      if (ok === true) live.push(this.workers[k]);
+  /** Stop using a worker: its jobs in flight fail (their chunks go back to the main thread). */
+  private drop(slot: Slot, why: string): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    this.failures.push(`a bounding worker failed: ${why}`);
+    const err = new WorkerCrashError(`a bounding worker failed: ${why}`);
+    for (const id of [...slot.inFlight.keys()]) {
+      const job = slot.inFlight.get(id)!;
+      this.settled(slot, id);
+      job.reject(err);
     }
+    void slot.worker.terminate().catch(() => {});
+  }
+
+  /** A job is answered: the worker holds the process alive only while it has jobs in flight. */
+  private settled(slot: Slot, id: number): void {
+    slot.inFlight.delete(id);
+    if (slot.inFlight.size === 0) slot.worker.unref();
+  }
+
+  /** Send one chunk to a worker; resolves with its checked result, rejects when the worker fails. */
+  private send(slot: Slot, chunk: BoxDomain[], msg: Record<string, unknown>): Promise<BoxBatchResult> {
+    return new Promise<BoxBatchResult>((resolve, reject) => {
+      const id = this.nextId++;
+      const job: Job = {
+        resolve: (r, ms) => {
+          const checked = checkWorkerResult(r, chunk);
+          if (!checked) {
+            this.drop(slot, 'malformed result');
+            reject(new WorkerCrashError('a bounding worker returned malformed data'));
+            return;
+          }
+          if (typeof ms === 'number' && ms >= 0) slot.ms = smooth(slot.ms, ms / chunk.length);
+          resolve(checked);
+        },
+        reject,
+      };
+      if (slot.inFlight.size === 0) slot.worker.ref();
+      slot.inFlight.set(id, job);
+      try {
+        slot.worker.postMessage({ id, doms: chunk, ...msg });
+      } catch (e) {
+        this.drop(slot, `cannot send a job (${e instanceof Error ? e.message : String(e)})`);
+      }
+    });
+  }
+
+  /** The workers that may take a chunk now. */
+  private async liveSlots(): Promise<Slot[]> {
+    const live: Slot[] = [];
+    for (const slot of this.slots) {
+      if (slot.dead) continue;
+      const ok = await Promise.race([slot.ready, Promise.resolve(null)]);
+      if (ok === true && !slot.dead) live.push(slot);
+    }
+    return live;
+  }
+
+  /**
+   * Bound the boxes across the main thread and the workers; results keep the input order and
+   * are exactly what `boundBoxes` gives on the main thread (a failed worker's chunk is bounded
+   * there). Rejects with the signal's reason when it is aborted.
+   */
+  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, alphaReach: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+    const live = await this.liveSlots();
     // Chunk sizes in proportion to each thread's measured speed, so that all finish together (a
     // fresh worker runs cold code at first, and the main thread has the search's other work).
-    const speeds = [1 / this.msMain, ...live.map((w) => 1 / (this.msWorker.get(w) ?? WORKER_FIRST_GUESS * this.msMain))];
+    const speeds = [1 / this.msMain, ...live.map((w) => 1 / (w.ms ?? WORKER_FIRST_GUESS * this.msMain))];
     const total = speeds.reduce((a, b) => a + b, 0);
     const sizes = speeds.map((v) => Math.floor((doms.length * v) / total));
     sizes[0] += doms.length - sizes.reduce((a, b) => a + b, 0);
     const chunks: BoxDomain[][] = [];
     for (let k = 0, at = 0; k < sizes.length; at += sizes[k], k++) chunks.push(doms.slice(at, at + sizes[k]));
-    const jobs = chunks.slice(1).map((chunk, k) => chunk.length === 0 ? Promise.resolve({ bounded: [], candidates: [], alphaGain: 0 }) : new Promise<BoxBatchResult>((resolve, reject) => {
-      const id = this.nextId++;
-      const w = live[k];
-      // A worker keeps the process alive only while it has a job.
-      w.ref();
-      this.pending.set(id, {
-        resolve: (r, ms) => {
-          w.unref();
-          this.msWorker.set(w, smooth(this.msWorker.get(w), ms / chunk.length));
-          resolve(r);
-        },
-        reject: (e) => { w.unref(); reject(e); },
-      });
-      w.postMessage({ id, doms: chunk, intermediate, alphaIterations, reluCandidates, alphaReach });
-    }));
+    const boundHere = (chunk: BoxDomain[]) => boundBoxes(this.net, this.rows, chunk, intermediate, signal, alphaIterations, reluCandidates, alphaReach);
+    const msg = { intermediate, alphaIterations, reluCandidates, alphaReach };
+    const sentAt = performance.now();
+    const jobs = chunks.slice(1).map((chunk, k) => (chunk.length === 0 ? null : { slot: live[k], chunk, answer: this.send(live[k], chunk, msg) }));
     const t0 = performance.now();
-    const mine = boundBoxes(this.net, this.rows, chunks[0], intermediate, signal, alphaIterations, reluCandidates, alphaReach);
+    const mine = boundHere(chunks[0]);
     // The main thread's cost per domain includes its other work since its last chunk (pruning,
     // splitting, attacks): its busy time from the event loop's own accounting, waits excluded.
     // Workers then get chunks long enough to keep busy through that work (see the engine's pipeline).
@@ -153,7 +263,23 @@ export class BoundingPool {
       this.msMain = smooth(this.msMain, ms / chunks[0].length);
     }
     this.lastBusy = busy;
-    const rest = await Promise.all(jobs);
+    const rest: BoxBatchResult[] = [];
+    for (const job of jobs) {
+      if (!job) { rest.push({ bounded: [], candidates: [], alphaGain: 0 }); continue; }
+      const expected = (job.slot.ms ?? WORKER_FIRST_GUESS * this.msMain) * job.chunk.length;
+      const stallAfter = Math.max(STALL_MIN_MS, STALL_FACTOR * expected) - (performance.now() - sentAt);
+      let outcome: BoxBatchResult | Error;
+      try {
+        outcome = await this.await(job.answer, stallAfter, signal);
+      } catch (e) {
+        outcome = e instanceof Error ? e : new Error(String(e));
+      }
+      if (!(outcome instanceof Error)) { rest.push(outcome); continue; }
+      if (signal?.aborted) throw signal.reason;
+      if (outcome.name === 'StallError') this.drop(job.slot, outcome.message);
+      // The worker failed: this thread bounds its chunk (the same computation, so nothing is lost).
+      rest.push(boundHere(job.chunk));
+    }
     return {
       bounded: [mine, ...rest].flatMap((r) => r.bounded),
       candidates: [mine, ...rest].flatMap((r) => r.candidates),
@@ -161,9 +287,28 @@ export class BoundingPool {
     };
   }
 
+  /** A worker's answer, unless the signal aborts first or it stalls past `ms`. */
+  private await(answer: Promise<BoxBatchResult>, ms: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<BoxBatchResult>((resolve, reject) => {
+      const stall = new Error(`no answer within ${Math.round(ms)} ms`);
+      stall.name = 'StallError';
+      const timer = setTimeout(() => done(() => reject(stall)), Math.max(0, ms));
+      const onAbort = () => done(() => reject(signal!.reason));
+      const done = (f: () => void) => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); f(); };
+      signal?.addEventListener('abort', onAbort);
+      answer.then((r) => done(() => resolve(r)), (e) => done(() => reject(e)));
+    });
+  }
+
   /** Stop every worker (at the end, on `sat`, or at the deadline). */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.slots.map((slot) => {
+      slot.dead = true;
+      for (const job of slot.inFlight.values()) job.reject(new WorkerCrashError('the pool was closed'));
+      slot.inFlight.clear();
+      return slot.worker.terminate().catch(() => {});
+    }));
   }
 }

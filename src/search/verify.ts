@@ -11,6 +11,10 @@ import { boundBoxes, boxObjective, stackDisjunct, type BoxBatchResult, type BoxD
 import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './falsify.js';
+import { FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
+import type { BnbProblem } from './bnb.js';
+import type { ReluDomain } from './relu_split.js';
+import { ReluSplitProblem, tryPoints } from './relu_split_problem.js';
 
 /** Every knob of `verify`, with its default (nnenum-style single settings object). */
 export interface VerifySettings {
@@ -86,6 +90,25 @@ export interface VerifySettings {
   lpMaxUnstable: number;
   /** Time limit per LP in seconds (a synchronous solve cannot be interrupted). Default 0.5. */
   lpTimeLimit: number;
+  /**
+   * What branch and bound splits: 'input' (boxes), 'relu' (ReLU phases, bounded by β-CROWN; see
+   * relu_split.ts), or 'auto': ReLU splits for networks with more than 20 inputs whose
+   * nonlinearities are all ReLU-like, input splits otherwise (ACAS Xu's 5 inputs: measured best
+   * with input splits). Default 'auto'.
+   */
+  split: 'auto' | 'input' | 'relu';
+  /** ReLU splitting: α,β steps per batch of children (projected Adam, early stop once refuted). Default 20 (α,β-CROWN's BaB default). */
+  betaIterations: number;
+  /** ReLU splitting: α steps at the root domain. Default 50. */
+  betaRootIterations: number;
+  /** ReLU splitting: Adam step size of the slopes α. Default 0.1 (α,β-CROWN's lr_alpha). */
+  betaLrAlpha: number;
+  /** ReLU splitting: Adam step size of the multipliers β. Default 0.05 (α,β-CROWN's lr_beta). */
+  betaLrBeta: number;
+  /** ReLU splitting: BaBSR candidates whose children are bounded per split (1 = BaBSR alone, k > 1 = filtered smart branching). Default 1. */
+  fsbCandidates: number;
+  /** ReLU splitting: open domains allowed before answering unknown (each holds α and β per open row). Default 50,000. */
+  reluMaxOpen: number;
   /** Falsification before and during the search. */
   falsify: FalsifySettings;
   /** Seed of the random generator. Default 0. */
@@ -107,6 +130,13 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   reluAfterDepth: 12,
   lpMaxUnstable: 8,
   lpTimeLimit: 0.5,
+  split: 'auto',
+  betaIterations: 20,
+  betaRootIterations: 50,
+  betaLrAlpha: 0.1,
+  betaLrBeta: 0.05,
+  fsbCandidates: 1,
+  reluMaxOpen: 50_000,
   pipeline: 2,
   workers: defaultThreads(),
   poolAfter: 0.3,
@@ -137,6 +167,8 @@ export interface Verdict {
   domains: number;
   /** Why the answer is unknown, when it is. */
   reason?: string;
+  /** What went wrong on the way without changing the answer (e.g. a worker thread that failed and whose work the main thread redid). */
+  warnings?: string[];
 }
 
 export interface VerifyOptions {
@@ -226,20 +258,7 @@ class InputSplitProblem {
 
   /** The objective at each point, and the first point that validates as a counterexample. */
   private tryPoints(points: Float64Array[]): { values: Float64Array; cex?: Counterexample } {
-    const n = this.net.inputSize, m = this.net.outputSize;
-    const values = new Float64Array(points.length);
-    if (points.length === 0) return { values };
-    const xs = new Float64Array(points.length * n);
-    points.forEach((x, i) => xs.set(x, i * n));
-    const ys = forward(this.net, xs, points.length);
-    for (let i = 0; i < points.length; i++) {
-      values[i] = violation(ys, i * m, this.dj.outputs);
-      if (values[i] <= 0) {
-        const cex = checkCandidate(this.checkNet, points[i], this.dj);
-        if (cex) return { values, cex };
-      }
-    }
-    return { values };
+    return tryPoints(this.net, this.checkNet, this.dj, points);
   }
 
   private highs: Highs | null = null;
@@ -376,6 +395,24 @@ class InputSplitProblem {
   }
 }
 
+/**
+ * The splitting `verify` uses on this network (see `VerifySettings.split`): 'auto' picks ReLU
+ * splits for more than FORWARD_MODE_MAX_INPUTS (20) inputs when every nonlinear op is ReLU-like
+ * (and there is one), input splits otherwise. 'relu' on a network with other nonlinearities is
+ * bad input.
+ */
+export function splitKind(net: Network, s: Pick<VerifySettings, 'split'>): 'input' | 'relu' {
+  const nonlinear = net.nodes.filter((n) => !n.kind.isAffine?.(n.params));
+  const reluOnly = nonlinear.length > 0 && nonlinear.every((n) => n.kind.breakpoints === 'relu');
+  if (s.split === 'relu') {
+    if (!reluOnly) throw new InputError(`--set split=relu: the network has nonlinear ops other than ReLU-like ones (${[...new Set(nonlinear.filter((n) => !n.kind.breakpoints).map((n) => n.kind.onnx))].join(', ') || 'none at all'})`);
+    return 'relu';
+  }
+  if (s.split === 'input') return 'input';
+  if (s.split !== 'auto') throw new InputError(`setting split must be auto, input or relu, got '${String(s.split)}'`);
+  return reluOnly && net.inputSize > FORWARD_MODE_MAX_INPUTS ? 'relu' : 'input';
+}
+
 class FoundCounterexample extends Error {
   constructor(readonly cex: Counterexample) {
     super('counterexample');
@@ -405,36 +442,50 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
   let domains = 0;
   let bound = Infinity;
   let undecided: string | undefined;
-  try {
+  const warnings: string[] = [];
+  // The search; the verdict it returns gets the warnings collected on the way.
+  const search = async (): Promise<Verdict> => {
     // Falsification first, on every disjunct.
     for (const dj of prop.disjuncts) {
       const f = falsify(net, checkNet, dj, rng, s.falsify, deadline);
       if (f.cex) return { result: 'sat', counterexample: f.cex, bound: -Infinity, time_s: elapsed(), domains };
     }
+    const relu = splitKind(net, s) === 'relu';
     for (let k = 0; k < prop.disjuncts.length; k++) {
       const dj = prop.disjuncts[k];
-      const problem = new InputSplitProblem(net, checkNet, dj, s, deadline, start);
+      const problem = relu ? new ReluSplitProblem(net, checkNet, dj, s, deadline, ctrl.signal) : new InputSplitProblem(net, checkNet, dj, s, deadline, start);
       let res;
       try {
-        res = await branchAndBound(problem, { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 }, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
+        const bnb = relu
+          ? { batch: s.batch, maxOpen: s.reluMaxOpen, deadline, diveFraction: s.diveFraction, pipeline: 1 }
+          : { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 };
+        res = await branchAndBound<BoxDomain | ReluDomain>(problem as BnbProblem<BoxDomain | ReluDomain>, bnb, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
       } catch (e) {
         if (e instanceof FoundCounterexample) return { result: 'sat', counterexample: e.cex, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains };
         // A crashed worker leaves domains unbounded: never unsat.
         if (e instanceof WorkerCrashError) return { result: 'unknown', counterexample: null, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains, reason: e.message };
         throw e;
       } finally {
-        await problem.pool?.close();
+        if (problem instanceof InputSplitProblem) {
+          await problem.pool?.close();
+          if (problem.pool) warnings.push(...problem.pool.failures);
+        }
       }
       domains += problem.boundedDomains;
       if (res.outcome === 'found') return { result: 'sat', counterexample: res.witness as Counterexample, bound: -Infinity, time_s: elapsed(), domains };
       bound = Math.min(bound, res.stats.globalLower);
       if (res.outcome === 'timeout') return { result: 'timeout', counterexample: null, bound, time_s: elapsed(), domains };
       if (res.outcome === 'aborted') return { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: 'aborted' };
-      if (res.outcome === 'memory') return { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: `more than ${s.maxOpen} open domains` };
-      if (problem.gaveUp > 0) undecided = `${problem.gaveUp} domain(s) narrower than ${s.minWidth} could not be decided`;
+      if (res.outcome === 'memory') return { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: `more than ${relu ? s.reluMaxOpen : s.maxOpen} open domains` };
+      if (problem.gaveUp > 0) undecided = relu ? `${problem.gaveUp} domain(s) with every ReLU split were not decided by the LP` : `${problem.gaveUp} domain(s) narrower than ${s.minWidth} could not be decided`;
     }
     if (undecided) return { result: 'unknown', counterexample: null, bound: -Infinity, time_s: elapsed(), domains, reason: undecided };
     return { result: 'unsat', counterexample: null, bound, time_s: elapsed(), domains };
+  };
+  try {
+    const v = await search();
+    if (warnings.length > 0) v.warnings = warnings;
+    return v;
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onOuterAbort);

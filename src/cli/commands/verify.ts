@@ -14,8 +14,8 @@
  *
  * --timeout s   wall-clock seconds for the whole run, counted from the start of the process
  *               (start-up and loading included, as VNN-COMP measures it). Positive number.
- * --result-file F  write the VNN-COMP result file (see src/spec/vnncomp.ts), atomically. On bad
- *               input or an internal error it says `error`.
+ * --result-file F  write the VNN-COMP result file (see src/spec/vnncomp.ts), atomically, on every
+ *               run: `error` on bad input, `unknown` after an internal error.
  * --workers N   threads that bound domains (positive integer; default: every core; the main
  *               thread is one of them, so 1 means no worker threads).
  * --set K=V     override one setting of `VERIFY_DEFAULTS` (src/search/verify.ts), repeatable:
@@ -43,6 +43,7 @@ import { formatResult, writeResultFile } from '../../spec/vnncomp.js';
 import { readVnnlibFile } from '../../spec/vnnlib.js';
 import type { GlobalArgs } from '../main.js';
 import { fmt, printJson } from '../output.js';
+import { EXIT_INTERNAL, isInputError } from '../errors.js';
 
 export interface VerifyArgs extends GlobalArgs {
   model: string;
@@ -228,9 +229,31 @@ class Progress {
 }
 
 export async function runVerify(a: VerifyArgs): Promise<void> {
-  const verdict = await decide(a);
-  if (a.json) return printJson(verdictJson(verdict));
-  process.stdout.write(`${verdictText(verdict)}\n`);
+  // Last line of defence: should the event loop ever drain while the search is still awaiting
+  // something (a bug: a promise nobody settles), answer `unknown` instead of a silent exit.
+  let answered = false;
+  const stalled = () => {
+    if (answered) return;
+    answered = true;
+    const v: Verdict = { result: 'unknown', counterexample: null, bound: -Infinity, time_s: process.uptime(), domains: 0, reason: 'internal error: the search stopped without an answer' };
+    if (a['result-file'] !== undefined) {
+      try { writeResultFile(a['result-file'], formatResult(v)); } catch { /* reported below */ }
+    }
+    process.stderr.write(`lipcert: internal error: the search stopped without an answer (answering unknown)\n`);
+    if (a.json) printJson(verdictJson(v));
+    else process.stdout.write(`${verdictText(v)}\n`);
+    process.exitCode = EXIT_INTERNAL;
+  };
+  process.once('beforeExit', stalled);
+  try {
+    const verdict = await decide(a);
+    if (answered) return;
+    answered = true;
+    if (a.json) return printJson(verdictJson(verdict));
+    process.stdout.write(`${verdictText(verdict)}\n`);
+  } finally {
+    process.off('beforeExit', stalled);
+  }
 }
 
 /** Everything up to and including the result file; on any error the result file says `error`. */
@@ -298,7 +321,8 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
     progress?.stop();
     if (resultFile !== undefined) {
       try {
-        writeResultFile(resultFile, formatResult({ result: 'error' }));
+        // Bad input says `error`; an internal failure decided nothing: `unknown`.
+        writeResultFile(resultFile, formatResult({ result: isInputError(e) ? 'error' : 'unknown' }));
       } catch {
         // The result file cannot be written (the reported error may be exactly that).
       }
