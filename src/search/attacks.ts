@@ -107,16 +107,18 @@ export function runnerUp(y: ArrayLike<number>, label: number, off = 0, m = y.len
  * The only way an adversarial example is produced: round x to the model's input type (a
  * coordinate whose rounding would leave the box keeps its value; the float32 emulation rounds
  * it anyway), require lo ≤ x ≤ hi, recompute y in float64 (and in float32 emulation for float32
- * models) and require some y_j > y_label strictly in both. Returns null otherwise.
+ * models) and require some y_j > y_label strictly in both. Returns null otherwise. `round`
+ * false checks x as given (the user's own point).
  */
-export function checkAdversarial(net: Network, x: ArrayLike<number>, x0: ArrayLike<number>, label: number, norm: Norm, box: InputBox): AdversarialExample | null {
+export function checkAdversarial(net: Network, x: ArrayLike<number>, x0: ArrayLike<number>, label: number, norm: Norm, box: InputBox, round = true): AdversarialExample | null {
   const n = x.length;
   const f32 = net.meta.inputDtype === 'float32';
+  const roundF32 = f32 && round;
   const xr = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let v = x[i];
     if (!Number.isFinite(v)) return null;
-    if (f32) { const r = Math.fround(v); if (r >= box.lo[i] && r <= box.hi[i]) v = r; }
+    if (roundF32) { const r = Math.fround(v); if (r >= box.lo[i] && r <= box.hi[i]) v = r; }
     if (!(v >= box.lo[i] && v <= box.hi[i])) return null;
     xr[i] = v;
   }

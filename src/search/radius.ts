@@ -27,7 +27,7 @@ import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import { parseDomain, parseNorm } from '../spec/region.js';
 import type { Property } from '../spec/property.js';
-import { addDown, addUp, nextDown } from '../util/float.js';
+import { addDown, addUp, divDown, nextDown } from '../util/float.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import {
@@ -45,6 +45,12 @@ export interface RadiusSettings {
   splitCallTimeout: number;
   /** PGD steps at every radius a prover fails to prove (0 = none). Default 20. */
   pgdOnFailure: number;
+  /**
+   * Before the bisection, the Lipschitz radius min(R, min_j m_j(x0)↓ / L_j(B_R)) for R = the
+   * bracket's top halved up to this many times (L_j: the local Lipschitz constant of
+   * y_label − y_j in the dual norm over the box hull of the R-ball ∩ box). 0 = off. Default 6.
+   */
+  lipschitzRadii: number;
   /** Attack settings. */
   attack: AttackSettings;
   /** Seed of the random generator (attack restarts). Default 0. */
@@ -56,6 +62,7 @@ export const RADIUS_DEFAULTS: RadiusSettings = {
   splitMaxInputs: 10,
   splitCallTimeout: 10,
   pgdOnFailure: 20,
+  lipschitzRadii: 6,
   attack: ATTACK_DEFAULTS,
   seed: 0,
 };
@@ -328,6 +335,36 @@ export class SplitProver implements RadiusProver {
   }
 }
 
+/**
+ * A sound radius from local Lipschitz constants: for each R tried (the top of the bracket, then
+ * halves), every x of the R-ball ∩ box has m_j(x) ≥ m_j(x0) − L_j(B_R)·‖x − x0‖ with m_j =
+ * y_label − y_j, so every radius r ≤ R with r·L_j < m_j(x0) for all j is proved. m_j(x0) is
+ * CROWN's sound lower bound at the point (rounding included); L_j is `localLipschitz` over the
+ * R-ball's box hull (a constant holds only for the ball it was computed on: each R gets its own).
+ */
+export async function lipschitzRadius(q: RadiusQuestion, top: number, tries: number): Promise<number> {
+  const { localLipschitz } = await import('../lipschitz/local.js');
+  const at0 = await computeBounds({ net: q.net, region: { batch: 1, lo: q.x0, hi: q.x0 }, C: q.C }, 'crown');
+  let mMin = Infinity;
+  for (const v of at0.lower) if (!(v >= mMin)) mMin = v;
+  if (!(mMin > 0)) return 0;
+  let best = 0;
+  for (let k = 0, R = top; k < tries && Number.isFinite(R) && R > best; k++, R *= 0.5) {
+    const { dual } = localLipschitz(q.net, q.region(R), q.C, q.norm);
+    let r = R;
+    for (let j = 0; j < dual.length; j++) {
+      const L = dual[j];
+      if (!(L >= 0)) { r = 0; break; }
+      if (L === 0) continue;
+      // nextDown makes r·L < m strictly (divDown gives r·L ≤ m).
+      const rj = nextDown(divDown(at0.lower[j], L));
+      if (rj < r) r = rj;
+    }
+    if (r > best) best = r;
+  }
+  return best;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** The admissible box: the domain (or ±∞) with every non-free coordinate fixed at x0. */
@@ -415,7 +452,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   };
 
   // Already misclassified: the point itself is the witness.
-  const w0 = checkAdversarial(checkNet, x0, x0, label, norm, box);
+  const w0 = checkAdversarial(checkNet, x0, x0, label, norm, box, false);
   if (w0) { best = w0; upper = 0; note('misclassified'); return result(false, `the point is already misclassified (class ${w0.cls} scores above label ${label})`); }
   if (free.length === 0) { note('no free inputs'); return result(false, 'no input may change'); }
 
@@ -447,6 +484,12 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   ].filter((p) => p.applies(question));
 
   let certified = false;
+  if (s.lipschitzRadii > 0) {
+    const top = Math.min(upper, rDomain);
+    const r = await lipschitzRadius(question, Number.isFinite(top) ? top : 1, s.lipschitzRadii);
+    if (r > lower) { lower = r; if (r >= rDomain) certified = true; }
+    note('lipschitz');
+  }
   const done = () => upper - lower <= eps || certified || performance.now() >= deadline || opts.signal?.aborted;
   for (const prover of provers) {
     if (done()) break;
