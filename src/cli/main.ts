@@ -34,6 +34,21 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * A command's help example, copy-pasteable from the repository root: the command is broken at
+ * spaces into lines of at most 100 columns joined by a shell line continuation (yargs would
+ * otherwise wrap it in the middle of a path).
+ */
+export function example(command: string, what: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of command.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > 96) { lines.push(line); line = `    ${word}`; } else line = line === '' ? `  ${word}` : `${line} ${word}`;
+  }
+  lines.push(line);
+  return `Example (${what}):\n${lines.join(' \\\n')}`;
+}
+
 function modelArg<T>(y: Argv<T>) {
   return y
     .positional('model', { type: 'string', demandOption: true, describe: 'network file: .onnx, .nnet or lipcert .json' })
@@ -50,15 +65,18 @@ export function buildCli(argv: string[]) {
     .option('seed', { type: 'number', default: 0, global: true, describe: 'seed of the random generator' })
     .option('quiet', { type: 'boolean', default: false, global: true, describe: 'no progress output on stderr' })
     .option('nnet-normalize', { type: 'boolean', default: false, global: true, describe: '.nnet: apply the file\'s input normalisation and output de-normalisation (raw sensor values in and out)' })
-    .command('info <model>', 'describe a network: ops, shapes, parameters, ReLUs', (y) => modelArg(y), (a) =>
+    .command('info <model>', 'describe a network: ops, shapes, parameters, ReLUs', (y) =>
+      modelArg(y).epilogue(example('lipcert info examples/mnist-relu-64-32.onnx', 'ops, shapes and ReLU count of the bundled MNIST classifier')), (a) =>
       guarded(async () => (await import('./commands/info.js')).runInfo(a as any)))
     .command('eval <model>', 'evaluate the network on one input (exact float64)', (y) =>
       modelArg(y)
         .option('input', { type: 'string', describe: 'comma-separated input values (C order)' })
-        .option('input-file', { type: 'string', describe: 'JSON file: an array of numbers (nested arrays are flattened) or {"input": [...]}' }),
+        .option('input-file', { type: 'string', describe: 'JSON file: an array of numbers (nested arrays are flattened) or {"input": [...]}' })
+        .epilogue(example('lipcert eval ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx --input "-0.3,0.1,0.2,-0.4,0.5"', 'the five ACAS Xu scores of one input')),
     (a) => guarded(async () => (await import('./commands/eval.js')).runEval(a as any)))
     .command('convert <model> <out>', 'write the network as .onnx or lipcert .json', (y) =>
-      modelArg(y).positional('out', { type: 'string', demandOption: true, describe: 'output file (.onnx or .json)' }),
+      modelArg(y).positional('out', { type: 'string', demandOption: true, describe: 'output file (.onnx or .json)' })
+        .epilogue(example('lipcert convert examples/mnist-relu-64-32.onnx /tmp/mnist.json', 'the bundled classifier as lipcert JSON')),
     (a) => guarded(async () => (await import('./commands/convert.js')).runConvert(a as any)))
     .command('bounds <model>', 'certified lower and upper bounds of every output over an input region', (y) =>
       modelArg(y)
@@ -68,7 +86,8 @@ export function buildCli(argv: string[]) {
         .option('radius', { type: 'number', describe: 'ball radius (≥ 0)' })
         .option('norm', { type: 'string', choices: ['inf', '2', '1'], describe: 'ball norm (default inf)' })
         .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
-        .option('method', { type: 'string', choices: ['ibp', 'crown', 'alpha', 'lp'], default: 'crown', describe: 'bounding method' }),
+        .option('method', { type: 'string', choices: ['ibp', 'crown', 'alpha', 'lp'], default: 'crown', describe: 'bounding method' })
+        .epilogue(example('lipcert bounds ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx --vnnlib ../shared/benchmarks/acasxu/vnnlib/prop_1.vnnlib --method alpha', 'α-CROWN bounds of the five outputs over prop_1\'s input box')),
     (a) => guarded(async () => (await import('./commands/bounds.js')).runBounds(a as any)))
     .command('verify <model> <prop>', 'decide a VNN-LIB property: sat (with a counterexample), unsat, timeout or unknown', (y) =>
       modelArg(y)
@@ -77,13 +96,53 @@ export function buildCli(argv: string[]) {
         .option('result-file', { type: 'string', describe: 'write the VNN-COMP result file here (atomically; "error" on bad input)' })
         .option('preset', { type: 'string', describe: 'settings preset: default or acasxu' })
         .option('workers', { type: 'string', describe: 'threads that bound domains, the main thread included (default: the number of cores)' })
-        .option('set', { type: 'string', describe: 'override a verify setting, KEY=VALUE (repeatable; e.g. alphaSteps=0, falsify.samples=8192)' }),
+        .option('set', { type: 'string', describe: 'override a verify setting, KEY=VALUE (repeatable; e.g. alphaSteps=0, falsify.samples=8192)' })
+        .epilogue(example('lipcert verify ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_2_1_batch_2000.onnx ../shared/benchmarks/acasxu/vnnlib/prop_4.vnnlib --timeout 116 --result-file /tmp/lipcert-result.txt', 'decide ACAS Xu 2_1 prop_4 (unsat) and write the VNN-COMP result file')),
     (a) => guarded(async () => (await import('./commands/verify.js')).runVerify(a as any)))
     // ---- lipschitz (issue 10 A) ----
+    .command('lipschitz <model> [region]', 'certified interval [lower, upper] of a Lipschitz constant (w.r.t. the input over a region, or w.r.t. the parameters)', (y) =>
+      modelArg(y)
+        .positional('region', { type: 'string', describe: 'input region: a box (.json {"lo","hi"}) or a VNN-LIB property (.vnnlib); none: the global constant' })
+        .option('box', { type: 'string', describe: 'input box: JSON file {"lo": [...], "hi": [...]}' })
+        .option('vnnlib', { type: 'string', describe: 'VNN-LIB property: one constant per disjunct box' })
+        .option('center', { type: 'string', describe: 'ball centre (comma-separated), with --radius (the ball is in --norm; its box hull is used)' })
+        .option('radius', { type: 'number', describe: 'ball radius (≥ 0)' })
+        .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
+        .option('norm', { type: 'string', describe: 'input norm p: inf, 2 or 1 (the gradient is measured in the dual norm; default inf)' })
+        .option('output', { type: 'string', describe: 'objective: output j' })
+        .option('objective', { type: 'string', describe: 'objective: c·y for the comma-separated weights c' })
+        .option('eps', { type: 'string', describe: 'relative gap at which to stop (default 0.01)' })
+        .option('timeout', { type: 'string', describe: 'seconds; at the timeout the valid wider interval is printed (default 30)' })
+        .option('wrt', { type: 'string', describe: 'input (default) or params (all weights and biases, Euclidean norm)' })
+        .option('of', { type: 'string', describe: 'with --wrt params: output (default), loss or loss-grad (the smoothness constant)' })
+        .option('loss', { type: 'string', describe: 'with --of loss/loss-grad: mse (½‖y − t‖², default) or ce (cross-entropy)' })
+        .option('target', { type: 'string', describe: 'mse target t (comma-separated)' })
+        .option('label', { type: 'string', describe: 'ce label c' })
+        .option('param-radius', { type: 'string', describe: 'radius ρ > 0 of the parameter ball (default 0.01)' })
+        .option('plot', { type: 'string', describe: 'draw lower and upper bound against time (SVG)' })
+        .example('$0 lipschitz ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx ../shared/benchmarks/acasxu/vnnlib/prop_1.vnnlib --output 0 --timeout 10', 'ℓ∞ Lipschitz interval of output 0 over the ACAS Xu property 1 box')
+        .example('$0 lipschitz examples/mnist-relu-64-32.onnx --output 3 --norm 2', 'global ℓ2 bound of logit 3 (no region)'),
+    (a) => guarded(async () => (await import('./commands/lipschitz.js')).runLipschitz(a as any)))
     // ---- reach (issue 10 B) ----
     // ---- relu, regions (issue 11) ----
     // ---- radius (issue 13) ----
-    .command('demo', 'the bundled example: the MNIST classifier on 10 test digits', (y) => y, (a) =>
+    .command('radius <model>', 'maximum safe radius at a point as a certified interval [lower proved, upper = a re-checked adversarial example]', (y) =>
+      modelArg(y)
+        .option('point', { type: 'string', describe: 'the point: comma-separated values in C order' })
+        .option('input', { type: 'string', describe: 'the point from a JSON file: an array of numbers or {"input": [...]}' })
+        .option('csv', { type: 'string', describe: 'the point from a CSV row (label,v1,...,vn or v1,...,vn), with --row' })
+        .option('row', { type: 'number', describe: 'row of --csv, counting from 0' })
+        .option('scale', { type: 'number', describe: 'divide the CSV values by this (e.g. 255 for pixels)' })
+        .option('label', { type: 'number', describe: 'the class to keep (default: the prediction at the point)' })
+        .option('norm', { type: 'string', describe: 'inf, 2 or 1 (default inf)' })
+        .option('domain', { type: 'string', describe: 'admissible box lo:hi for every input, e.g. 0:1 (default: none)' })
+        .option('features', { type: 'string', describe: 'also each feature\'s interval: saliency[:K], grid:HxW (image patches) or a JSON file of index groups' })
+        .option('eps', { type: 'number', describe: 'stop when upper − lower ≤ eps (absolute, default 1e-3)' })
+        .option('timeout', { type: 'number', describe: 'seconds for the whole run (anytime; default: none)' })
+        .option('plot', { type: 'string', describe: 'SVG: the point, the adversarial example and their difference (images), else the interval over time' })
+        .epilogue(example('lipcert radius examples/mnist-relu-64-32.onnx --csv ../shared/benchmarks/eran/mnist_test.csv --row 0 --scale 255 --domain 0:1 --norm inf --timeout 30 --plot /tmp/radius.svg', 'the certified L∞ radius of the first ERAN test digit')),
+    (a) => guarded(async () => (await import('./commands/radius.js')).runRadius(a as any)))
+    .command('demo', 'the bundled example: the MNIST classifier on 10 test digits', (y) => y.epilogue(example('lipcert demo', 'what `npm start` runs')), (a) =>
       guarded(async () => (await import('./commands/demo.js')).runDemo(a as any)))
     .demandCommand(1, 'name a command (see --help)')
     .recommendCommands()
