@@ -120,8 +120,7 @@ export function buildCli(argv: string[]) {
         .option('label', { type: 'string', describe: 'ce label c' })
         .option('param-radius', { type: 'string', describe: 'radius ρ > 0 of the parameter ball (default 0.01)' })
         .option('plot', { type: 'string', describe: 'draw lower and upper bound against time (SVG)' })
-        .example('$0 lipschitz ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx ../shared/benchmarks/acasxu/vnnlib/prop_1.vnnlib --output 0 --timeout 10', 'ℓ∞ Lipschitz interval of output 0 over the ACAS Xu property 1 box')
-        .example('$0 lipschitz examples/mnist-relu-64-32.onnx --output 3 --norm 2', 'global ℓ2 bound of logit 3 (no region)'),
+        .epilogue(example('lipcert lipschitz ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx ../shared/benchmarks/acasxu/vnnlib/prop_1.vnnlib --output 0 --timeout 5', 'certified ℓ∞ Lipschitz interval of ACAS Xu 1_1 output 0 over the property 1 box')),
     (a) => guarded(async () => (await import('./commands/lipschitz.js')).runLipschitz(a as any)))
     // ---- reach (issue 10 B) ----
     // ---- relu, regions (issue 11) ----

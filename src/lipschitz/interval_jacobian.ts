@@ -70,7 +70,7 @@ export function intervalTransposeProduct(J: Float64Array, outSize: number, inSiz
 }
 
 /** out[i] = [l, h]·[a, b] rounded outward (0·anything = 0). */
-function timesInto(l: number, h: number, a: number, b: number, outLo: Float64Array, outHi: Float64Array, i: number): void {
+export function timesInto(l: number, h: number, a: number, b: number, outLo: Float64Array, outHi: Float64Array, i: number): void {
   if (a === b) {
     if (a === 0) { outLo[i] = 0; outHi[i] = 0; } else if (a === 1) { outLo[i] = l; outHi[i] = h; } else if (a > 0) { outLo[i] = mulDown(l, a); outHi[i] = mulUp(h, a); } else { outLo[i] = mulDown(h, a); outHi[i] = mulUp(l, a); }
     return;

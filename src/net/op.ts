@@ -180,6 +180,15 @@ export interface OpLipschitz<P = any> {
   derivativeRange?(p: P, lo: Float64Array, hi: Float64Array, dlo: Float64Array, dhi: Float64Array): void;
   /** Elementwise ops: sup over ℝ of |f'| (the op's global Lipschitz constant), rounded up. */
   maxSlope?(p: P): number;
+  /** Elementwise ops: sup of |f''| over ℝ away from kinks (0 for ReLU-like ops), rounded up. */
+  maxCurvature?(p: P): number;
+  /**
+   * Ops with trainable parameters of the form out = W·in + b (W of N × K, output-major; b of N
+   * or null): their current values (not copies), or null when the params are not of that form.
+   */
+  parameters?(p: P): { W: Float64Array; bias: Float64Array | null; N: number; K: number } | null;
+  /** The same op's params with other parameter values (same shapes as `parameters` gives). */
+  withParameters?(p: P, W: Float64Array, bias: Float64Array | null): P;
 }
 
 /** Raised when an analysis meets an op that lacks the semantics it needs. */

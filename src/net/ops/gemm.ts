@@ -2,7 +2,7 @@ import type { OpKind } from '../op.js';
 import { attrFloat, attrInt, checkAttrs } from '../network.js';
 import { expandTo } from './broadcast_impl.js';
 import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
-import { affineLipschitz } from './lipschitz_impl.js';
+import { denseLipschitz } from './lipschitz_impl.js';
 
 /**
  * ONNX Gemm: Y = alpha·A'·B' + beta·C with a constant B (and C). alpha and beta are folded
@@ -10,7 +10,7 @@ import { affineLipschitz } from './lipschitz_impl.js';
  */
 export const Gemm: OpKind<DenseParams> = {
   onnx: 'Gemm',
-  lipschitz: affineLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
+  lipschitz: denseLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['alpha', 'beta', 'transA', 'transB', 'broadcast']);
     const [a, b, c] = ctx.inputs;

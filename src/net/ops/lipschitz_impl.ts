@@ -213,11 +213,14 @@ export const reluLipschitz: OpLipschitz<UnaryParams> = {
     }
   },
   maxSlope: (p) => Math.max(1, Math.abs(p.op === 'Relu' ? 0 : p.alpha)),
+  maxCurvature: () => 0,
 };
 
 /** Absolute error of a computed σ' or tanh' (from Math.exp/Math.tanh values and two operations). */
 const DERIV_ERR = 3 * FUNC_ERR + 8 * 2 ** -53;
 const PEAK: Record<SFunc, number> = { sigmoid: 0.25, tanh: 1 };
+/** sup |f''|: σ'' peaks at 1/(6√3) ≈ 0.0962, tanh'' at 4/(3√3) ≈ 0.7698 (stated a little above). */
+const CURVATURE: Record<SFunc, number> = { sigmoid: 0.0962250448649377, tanh: 0.769800358919502 };
 
 /** Sigmoid and Tanh: f' is unimodal with its peak at 0, so its range on [l, h] is given by the end points and the peak. */
 export function sLipschitz(f: SFunc): OpLipschitz<UnaryParams> {
@@ -236,5 +239,15 @@ export function sLipschitz(f: SFunc): OpLipschitz<UnaryParams> {
       }
     },
     maxSlope: () => peak,
+    maxCurvature: () => CURVATURE[f],
+  };
+}
+
+/** Dense ops (Gemm, MatMul with a constant right operand): their weight and bias as trainable parameters. */
+export function denseLipschitz<P extends { mode: 'right' | 'left'; rows: number; transA: boolean; K: number; N: number; W: Float64Array; bias: Float64Array | null }>(vjp: AffineVjp<P>): OpLipschitz<P> {
+  return {
+    ...affineLipschitz(vjp),
+    parameters: (p) => (p.mode === 'right' && p.rows === 1 && !p.transA ? { W: p.W, bias: p.bias, N: p.N, K: p.K } : null),
+    withParameters: (p, W, bias) => ({ ...p, W, bias }),
   };
 }

@@ -2,7 +2,7 @@ import type { OpKind } from '../op.js';
 import { checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
 import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
-import { affineLipschitz } from './lipschitz_impl.js';
+import { denseLipschitz } from './lipschitz_impl.js';
 
 /**
  * ONNX MatMul with one constant operand (a product of two data-dependent tensors is not
@@ -11,7 +11,7 @@ import { affineLipschitz } from './lipschitz_impl.js';
  */
 export const MatMul: OpKind<DenseParams> = {
   onnx: 'MatMul',
-  lipschitz: affineLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
+  lipschitz: denseLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, []);
     const [a, b] = ctx.inputs;
