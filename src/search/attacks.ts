@@ -266,8 +266,7 @@ export function linearRegionAttack(net: Network, x0: Float64Array, label: number
       // The projection of x0 onto the boundary of the current linear region, a step past it.
       for (let i = 0; i < n; i++) cand[i] = x0[i] + d0[i] * (1 + 1e-7) + Math.sign(d0[i]) * 1e-12;
       clipInto(cand, box);
-      const p = checkAdversarial(net, cand, x0, label, norm, box);
-      if (p) best = closer(best, lineSearch(net, x0, p, label, norm, box, 12));
+      best = closer(best, checkAdversarial(net, cand, x0, label, norm, box));
       const dX = minNormStep(G, -f[bestJ], x, box, norm, dx, bestJ * n);
       if (!Number.isFinite(dX)) break;
       const alpha = Math.min(dX / (dX + bestD0 + 1e-300), 0.1);
