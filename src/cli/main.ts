@@ -139,7 +139,7 @@ export function buildCli(argv: string[]) {
         .option('eps', { type: 'number', describe: 'stop when upper − lower ≤ eps (absolute, default 1e-3)' })
         .option('timeout', { type: 'number', describe: 'seconds for the whole run (anytime; default: none)' })
         .option('plot', { type: 'string', describe: 'SVG: the point, the adversarial example and their difference (images), else the interval over time' })
-        .epilogue(example('lipcert radius examples/mnist-relu-64-32.onnx --csv ../shared/benchmarks/eran/mnist_test.csv --row 0 --scale 255 --domain 0:1 --norm inf --timeout 30 --plot /tmp/radius.svg', 'the certified L∞ radius of the first ERAN test digit')),
+        .epilogue(example('lipcert radius examples/mnist-relu-64-32.onnx --csv ../shared/benchmarks/eran/mnist_test.csv --row 0 --scale 255 --domain 0:1 --norm inf --timeout 10 --plot /tmp/radius.svg', 'the certified L∞ radius of the first ERAN test digit')),
     (a) => guarded(async () => (await import('./commands/radius.js')).runRadius(a as any)))
     .command('demo', 'the bundled example: the MNIST classifier on 10 test digits', (y) => y.epilogue(example('lipcert demo', 'what `npm start` runs')), (a) =>
       guarded(async () => (await import('./commands/demo.js')).runDemo(a as any)))
