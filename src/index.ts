@@ -47,3 +47,6 @@ export { branchAndBound, BNB_DEFAULTS, type BnbProblem, type BnbSettings, type B
 // ---- relu (issue 11) -------------------------------------------------------------------------
 
 // ---- radius (issue 13) -----------------------------------------------------------------------
+export { radius, RADIUS_DEFAULTS, BoundProver, SplitProver, concretizeBallBox, lipschitzRadius, marginRows, type RadiusOptions, type RadiusResult, type RadiusSettings, type RadiusProver, type RadiusQuestion, type ProverAnswer, type RadiusTracePoint } from './search/radius.js';
+export { ATTACK_DEFAULTS, checkAdversarial, distanceUp, minNormStep, linearRegionAttack, pgdAt, pgdRadiusSearch, lineSearch, type AdversarialExample, type AttackSettings, type InputBox } from './search/attacks.js';
+export { featureRobustness, saliencyFeatures, gridFeatures, readFeatureFile, parseFeatures, imageShape, type Feature, type FeatureRadius, type ImageShape } from './search/features.js';
