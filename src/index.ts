@@ -41,6 +41,13 @@ export { type Counterexample } from './search/counterexample.js';
 export { branchAndBound, BNB_DEFAULTS, type BnbProblem, type BnbSettings, type BnbResult, type BnbStats, type BoundedDomain } from './search/bnb.js';
 
 // ---- lipschitz (issue 10 A) ------------------------------------------------------------------
+export { lipschitzInterval, lipschitzSettings, LIPSCHITZ_DEFAULTS, type LipschitzSettings, type LipschitzInterval, type LipschitzTracePoint } from './lipschitz/constant.js';
+export { localLipschitz, type LocalLipschitzOptions, type LocalLipschitzResult } from './lipschitz/local.js';
+export { globalLipschitz, valueConstants, type GlobalLipschitz } from './lipschitz/global.js';
+export { secantLowerBounds, searchLower, type SecantWitness, type LowerSearchOptions } from './lipschitz/lower.js';
+export { paramLipschitz, type ParamObjective, type ParamLipschitz } from './lipschitz/params.js';
+export { matrixNorm } from './net/ops/lipschitz_impl.js';
+export type { OpLipschitz, LipNorm } from './net/op.js';
 
 // ---- reach (issue 10 B) ----------------------------------------------------------------------
 
