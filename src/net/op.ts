@@ -150,8 +150,13 @@ export interface OpKind<P = any> {
   relaxCuts?(p: P, lo: number, hi: number): { lower: [number, number][]; upper: [number, number][] };
   /** Lipschitz semantics of the op itself (operator norms, derivative ranges): see src/lipschitz. */
   lipschitz?: OpLipschitz<P>;
-  /** MILP encoding: see src/relu. */
-  milp?: unknown;
+  /**
+   * Elementwise piecewise-linear ops, for exact MILPs (src/relu): the encoding of one element
+   * y = f(x) with x ∈ [lo, hi] (sound float64 bounds), exact in real arithmetic for the float64
+   * numbers written — every (x, y) with y = f(x), x ∈ [lo, hi] satisfies the rows for some
+   * z ∈ {0, 1}, and every solution of the rows has y = f(x) (a big-M encoding).
+   */
+  milp?(p: P, lo: number, hi: number): MilpElement;
 }
 
 /** A vector norm on inputs/values: ℓ∞, ℓ2 or ℓ1. */
@@ -189,6 +194,21 @@ export interface OpLipschitz<P = any> {
   parameters?(p: P): { W: Float64Array; bias: Float64Array | null; N: number; K: number } | null;
   /** The same op's params with other parameter values (same shapes as `parameters` gives). */
   withParameters?(p: P, W: Float64Array, bias: Float64Array | null): P;
+}
+
+/** One row of an element's MILP encoding: cx·x + cy·y + cz·z ∈ [lower, upper]. */
+export interface MilpRow {
+  cx: number;
+  cy: number;
+  cz: number;
+  lower: number;
+  upper: number;
+}
+
+/** The MILP encoding of one element: rows over its input x, output y and binary z (unused when `binary` is false). */
+export interface MilpElement {
+  binary: boolean;
+  rows: MilpRow[];
 }
 
 /** Raised when an analysis meets an op that lacks the semantics it needs. */

@@ -1,5 +1,5 @@
 import type { OpKind } from '../op.js';
-import { reluCuts, reluInterval, reluRelax } from './relu_impl.js';
+import { reluCuts, reluInterval, reluMilp, reluRelax } from './relu_impl.js';
 import { buildUnary, unaryToSpec, type UnaryParams } from './unary_impl.js';
 import { reluLipschitz } from './lipschitz_impl.js';
 
@@ -21,5 +21,6 @@ export const LeakyRelu: OpKind<UnaryParams> = {
   interval: reluInterval,
   relax: reluRelax,
   relaxCuts: reluCuts,
+  milp: reluMilp,
   toSpec: unaryToSpec,
 };

@@ -1,4 +1,5 @@
 import { addUp, divUp, mulUp, nextDown } from '../../util/float.js';
+import type { MilpElement } from '../op.js';
 import type { UnaryParams } from './unary_impl.js';
 
 /**
@@ -55,4 +56,31 @@ export function reluCuts(p: UnaryParams, l: number, h: number): { lower: [number
   const sl = new Float64Array(1), bl = new Float64Array(1), su = new Float64Array(1), bu = new Float64Array(1);
   reluRelax(p, Float64Array.of(l), Float64Array.of(h), null, sl, bl, su, bu);
   return { lower: a === 1 ? [[1, 0]] : [[a, 0], [1, 0]], upper: [[su[0], bu[0]]] };
+}
+
+/**
+ * The exact MILP encoding of f(x) = max(x, a·x) on [l, h] (a ∈ [0, 1)): y = x or y = a·x when
+ * stable; else the big-M rows y ≥ x, y ≥ a·x, y ≤ x − (1−a)·l·(1−z), y ≤ a·x + (1−a)·h·z with
+ * z = 1 on the active side. The rows use l and h as given (sound bounds), so the encoding is
+ * exact in real arithmetic: (1−a)·l and (1−a)·h are computed exactly only when a = 0; otherwise
+ * they are rounded outward (the rows only get looser by it, and stay exact at z's two values up to that).
+ */
+export function reluMilp(p: UnaryParams, l: number, h: number): MilpElement {
+  const a = leak(p);
+  if (h <= 0) return { binary: false, rows: [{ cx: -a, cy: 1, cz: 0, lower: 0, upper: 0 }] };
+  if (l >= 0 || a === 1) return { binary: false, rows: [{ cx: -1, cy: 1, cz: 0, lower: 0, upper: 0 }] };
+  // (1−a)·l rounded down (more negative), (1−a)·h rounded up: both loosen the rows.
+  const ml = a === 0 ? l : -mulUp(addUp(1, -a), -l);
+  const mh = a === 0 ? h : mulUp(addUp(1, -a), h);
+  return {
+    binary: true,
+    rows: [
+      { cx: -1, cy: 1, cz: 0, lower: 0, upper: Infinity },
+      ...(a === 0 ? [{ cx: 0, cy: 1, cz: 0, lower: 0, upper: Infinity }] : [{ cx: -a, cy: 1, cz: 0, lower: 0, upper: Infinity }]),
+      // y − x − ml·z ≤ −ml  (z = 1: y ≤ x; z = 0: y ≤ x − ml)
+      { cx: -1, cy: 1, cz: -ml, lower: -Infinity, upper: -ml },
+      // y − a·x − mh·z ≤ 0  (z = 0: y ≤ a·x; z = 1: y ≤ a·x + mh)
+      { cx: -a, cy: 1, cz: -mh, lower: -Infinity, upper: 0 },
+    ],
+  };
 }

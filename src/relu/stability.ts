@@ -1,0 +1,639 @@
+/**
+ * ReLU stability by tiers: every element of every ReLU-like node (an op with `breakpoints:
+ * 'relu'`) over an input region is `active` (z ≥ 0 on the whole region), `inactive` (z ≤ 0;
+ * z ≡ 0 counts as inactive) or `unstable`, with the tier that decided it:
+ *
+ * - `ibp`: interval bounds (src/bounds/ibp.ts);
+ * - `crown`: CROWN's intermediate bounds (src/bounds/crown.ts);
+ * - `lp`: per ReLU node in topological order, the triangle-relaxation LP of each still
+ *   undecided pre-activation, minimised and maximised with HiGHS and proved only through its
+ *   dual (src/bounds/lp.ts + lp_dual.ts); later bounds are recomputed by CROWN from the
+ *   tightened ones;
+ * - `milp`: per ReLU node, one big-M MILP (each op's `milp` encoding for every earlier unstable
+ *   element, sound LP-tightened bounds as big-Ms) whose objective changes per element. A MILP
+ *   is a search, not a proof: an element is called stable only when the solver's dual bound
+ *   stays on the right side of 0 after subtracting its tolerances (integrality tolerance × Σ
+ *   big-M + feasibility tolerance × ‖row‖₁, see `milpTolerance`), and `unstable` only with two
+ *   re-evaluated inputs of the region whose pre-activations have opposite signs. An element
+ *   neither proved nor witnessed within the time limit is `unstable` and counted in
+ *   `milpTimeouts`.
+ *
+ * Witnesses: candidate inputs (random samples, LP optima, MILP incumbents) are clamped into
+ * the region and evaluated by IBP on the degenerate box [x, x], which charges every rounding
+ * of the forward pass: an element is witnessed positive only when that interval is > 0, and
+ * negative only when it is < 0. Every tier records witnesses, but below `milp` an element that
+ * is not proved stable is reported `unstable` whether or not it was witnessed.
+ */
+import { crownIntermediate } from '../bounds/crown.js';
+import { ibp } from '../bounds/ibp.js';
+import { buildNetLP, columnObjectives, getHighs, solveLowerBounds, type Highs } from '../bounds/lp.js';
+import { prepare } from '../bounds/prepare.js';
+import type { BatchRegion, NodeBounds } from '../bounds/types.js';
+import type { Network } from '../net/network.js';
+import { InputError } from '../net/op.js';
+import { regionToBatch, type Region } from '../spec/region.js';
+import { addDown, addUp } from '../util/float.js';
+import { Rng } from '../util/rng.js';
+import GLPK from 'glpk.js/node';
+
+type Glpk = Awaited<ReturnType<typeof GLPK>>;
+let glpkPromise: Promise<Glpk> | undefined;
+/** The glpk.js runtime, loaded once per process. */
+function getGlpk(): Promise<Glpk> {
+  glpkPromise ??= GLPK();
+  return glpkPromise;
+}
+
+
+export type ReluTier = 'ibp' | 'crown' | 'lp' | 'milp';
+export const RELU_TIERS: readonly ReluTier[] = ['ibp', 'crown', 'lp', 'milp'];
+
+/** Settings of `reluStability` (one object; defaults in RELU_DEFAULTS). */
+export interface ReluSettings {
+  /** Run every tier up to this one. Default 'milp'. */
+  method: ReluTier;
+  /** Time limit of one element's MILP in seconds (min or max side each). Default 20. */
+  milpTime: number;
+  /** Time limit of one LP in seconds (a timed-out LP keeps the cheaper bound). Default 5. */
+  lpTime: number;
+  /** MILP solver: glpk.js (faster on small MILPs, no early stop) or HiGHS (early stop on a proving bound or an incumbent). Default 'glpk'. */
+  solver: 'glpk' | 'highs';
+  /** Random inputs of the region tried as witnesses before any LP. Default 256. */
+  samples: number;
+  /** Seed of the sampler. Default 0. */
+  seed: number;
+  /** Stop between steps; an aborted run throws its reason. */
+  signal?: AbortSignal;
+  /** Called after each ReLU node of the LP/MILP tiers (progress). */
+  onProgress?: (done: number, total: number, tier: ReluTier) => void;
+}
+
+export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, solver: 'glpk', lpTime: 5, samples: 256, seed: 0 };
+
+/** Stability of one ReLU-like node's elements (indices into its flattened input). */
+export interface ReluLayerStability {
+  node: string;
+  /** Index of the node in net.nodes. */
+  nodeIndex: number;
+  /** Value id of the node's input (the pre-activation). */
+  input: number;
+  size: number;
+  /** Sound bounds of each pre-activation over the region (the tightest any tier proved). */
+  lo: Float64Array;
+  hi: Float64Array;
+  /** +1 active, −1 inactive, 0 unstable. */
+  status: Int8Array;
+  /** Index into RELU_TIERS of the tier that proved a stable element; for unstable elements the tier that witnessed both signs (milp), else −1. */
+  tier: Int8Array;
+  /** Elements witnessed on the positive / negative side (bit 1 / bit 2). */
+  witness: Uint8Array;
+  /** Elements the MILP tier neither proved nor witnessed within its time limit. */
+  milpTimeouts: number;
+}
+
+/** The result of `reluStability`. */
+export interface StabilityResult {
+  method: ReluTier;
+  layers: ReluLayerStability[];
+  /** Sound bounds of every value over the region (the last tier's). */
+  nodes: NodeBounds;
+  /** The region as analysed (box hull of a ball ∩ its domain). */
+  region: BatchRegion;
+  /** Seconds spent per tier. */
+  seconds: Record<ReluTier, number>;
+  /** MILPs solved (element sides), for diagnostics. */
+  milps: number;
+}
+
+/** The ReLU-like nodes (ops with breakpoints 'relu') of a network, in topological order. */
+export function reluNodes(net: Network): number[] {
+  const out: number[] = [];
+  net.nodes.forEach((n, k) => { if (n.kind.breakpoints === 'relu' && n.inputs.length === 1) out.push(k); });
+  return out;
+}
+
+// ---- witnesses ----------------------------------------------------------------------------------
+
+/**
+ * Points of the region: a box `lo..hi` that lies inside the real region (for a ball, the box
+ * hull shrunk so rounding cannot leave the ball), plus for ℓ1/ℓ2 balls a norm check.
+ */
+export interface WitnessRegion {
+  lo: Float64Array;
+  hi: Float64Array;
+  ball?: { center: Float64Array; radius: number; norm: '1' | '2' | 'inf' };
+}
+
+/** The region witnesses must lie in (see WitnessRegion). */
+export function witnessRegion(region: Region, n: number): WitnessRegion {
+  if (region.kind === 'box') return { lo: Float64Array.from(region.lo), hi: Float64Array.from(region.hi) };
+  const { center, radius, norm, domain } = region;
+  const lo = new Float64Array(n), hi = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    // Inward rounding: c − r rounded up, c + r rounded down.
+    lo[i] = addUp(center[i], -radius);
+    hi[i] = addDown(center[i], radius);
+    if (lo[i] > center[i]) lo[i] = center[i];
+    if (hi[i] < center[i]) hi[i] = center[i];
+    if (domain) {
+      if (domain.lo[i] > lo[i]) lo[i] = domain.lo[i];
+      if (domain.hi[i] < hi[i]) hi[i] = domain.hi[i];
+      if (lo[i] > hi[i]) { lo[i] = Math.max(domain.lo[i], Math.min(center[i], domain.hi[i])); hi[i] = lo[i]; }
+    }
+  }
+  return norm === 'inf' ? { lo, hi } : { lo, hi, ball: { center, radius, norm } };
+}
+
+/** Clamp x into the witness region; null when it cannot be placed there (outside an ℓ1/ℓ2 ball). */
+export function placeInRegion(w: WitnessRegion, x: Float64Array): Float64Array | null {
+  const n = w.lo.length;
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) y[i] = x[i] < w.lo[i] ? w.lo[i] : x[i] > w.hi[i] ? w.hi[i] : x[i];
+  if (!w.ball) return y;
+  const { center, radius, norm } = w.ball;
+  let s = 0;
+  for (let i = 0; i < n; i++) { const d = Math.abs(y[i] - center[i]); s += norm === '1' ? d : d * d; }
+  const len = norm === '1' ? s : Math.sqrt(s);
+  // A relative margin far above the rounding of this sum keeps the real norm ≤ r.
+  if (len <= radius * (1 - 1e-9)) return y;
+  const t = (radius * (1 - 1e-6)) / len;
+  for (let i = 0; i < n; i++) {
+    y[i] = center[i] + t * (y[i] - center[i]);
+    if (y[i] < w.lo[i]) y[i] = w.lo[i];
+    if (y[i] > w.hi[i]) y[i] = w.hi[i];
+  }
+  s = 0;
+  for (let i = 0; i < n; i++) { const d = Math.abs(y[i] - center[i]); s += norm === '1' ? d : d * d; }
+  return (norm === '1' ? s : Math.sqrt(s)) <= radius * (1 - 1e-9) ? y : null;
+}
+
+/** Random points of the witness region (uniform in its box, pulled into an ℓ1/ℓ2 ball). */
+export function samplePoints(w: WitnessRegion, count: number, rng: Rng): Float64Array[] {
+  const n = w.lo.length;
+  const out: Float64Array[] = [];
+  const mid = new Float64Array(n);
+  for (let i = 0; i < n; i++) mid[i] = w.lo[i] + 0.5 * (w.hi[i] - w.lo[i]);
+  const c = placeInRegion(w, w.ball ? w.ball.center : mid);
+  if (c) out.push(c);
+  for (let s = 0; s < count; s++) {
+    const x = new Float64Array(n);
+    const mode = rng.next();
+    for (let i = 0; i < n; i++) {
+      // A third of the points on the box's vertices (where affine pre-activations are extreme).
+      x[i] = mode < 0.33 ? (rng.next() < 0.5 ? w.lo[i] : w.hi[i]) : rng.uniform(w.lo[i], w.hi[i]);
+    }
+    if (w.ball) {
+      const t = Math.pow(rng.next(), 1 / Math.max(1, Math.min(n, 8)));
+      for (let i = 0; i < n; i++) x[i] = w.ball.center[i] + t * (x[i] - w.ball.center[i]);
+    }
+    const y = placeInRegion(w, x);
+    if (y) out.push(y);
+  }
+  return out;
+}
+
+/**
+ * Record sign witnesses of every ReLU element at the given points (already inside the region):
+ * IBP on the degenerate boxes [x, x] gives sound intervals of each pre-activation at x, every
+ * rounding of the forward pass charged. Returns the number of new witness bits.
+ */
+export function recordWitnesses(net: Network, layers: ReluLayerStability[], points: Float64Array[]): number {
+  if (points.length === 0) return 0;
+  const n = net.inputSize;
+  let added = 0;
+  const CH = 64;
+  for (let p0 = 0; p0 < points.length; p0 += CH) {
+    const B = Math.min(CH, points.length - p0);
+    const x = new Float64Array(B * n);
+    for (let b = 0; b < B; b++) x.set(points[p0 + b], b * n);
+    const nb = ibp(net, { batch: B, lo: x, hi: x });
+    for (const L of layers) {
+      const lo = nb.lo[L.input]!, hi = nb.hi[L.input]!;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < L.size; j++) {
+          const w = L.witness[j];
+          if (w === 3) continue;
+          let v = w;
+          if (lo[b * L.size + j] > 0) v |= 1;
+          if (hi[b * L.size + j] < 0) v |= 2;
+          if (v !== w) { L.witness[j] = v; added++; }
+        }
+      }
+    }
+  }
+  return added;
+}
+
+// ---- tiers ----------------------------------------------------------------------------------------
+
+function decide(layers: ReluLayerStability[], nodes: NodeBounds, tier: number): void {
+  for (const L of layers) {
+    const lo = nodes.lo[L.input]!, hi = nodes.hi[L.input]!;
+    for (let j = 0; j < L.size; j++) {
+      if (lo[j] > L.lo[j]) L.lo[j] = lo[j];
+      if (hi[j] < L.hi[j]) L.hi[j] = hi[j];
+      if (L.status[j] !== 0) continue;
+      if (L.hi[j] <= 0) { L.status[j] = -1; L.tier[j] = tier; } else if (L.lo[j] >= 0) { L.status[j] = 1; L.tier[j] = tier; }
+    }
+  }
+}
+
+function copyNodes(nb: NodeBounds): NodeBounds {
+  return { lo: nb.lo.map((a) => a && Float64Array.from(a)), hi: nb.hi.map((a) => a && Float64Array.from(a)) };
+}
+
+/** Write the layers' tightened pre-activation bounds into node bounds (so later passes use them). */
+function pushLayerBounds(nodes: NodeBounds, L: ReluLayerStability): void {
+  const lo = nodes.lo[L.input]!, hi = nodes.hi[L.input]!;
+  for (let j = 0; j < L.size; j++) {
+    if (L.lo[j] > lo[j]) lo[j] = L.lo[j];
+    if (L.hi[j] < hi[j]) hi[j] = L.hi[j];
+    // A stable element's bound is clamped at the kink: z ≥ 0 resp. z ≤ 0 is proved.
+    if (L.status[j] === 1 && lo[j] < 0) lo[j] = 0;
+    if (L.status[j] === -1 && hi[j] > 0) hi[j] = 0;
+  }
+}
+
+/** Input part of an LP/MILP solution vector, placed into the region. */
+function inputPoint(net: Network, colOf: (Int32Array | undefined)[], sol: ArrayLike<number>, w: WitnessRegion): Float64Array | null {
+  const cols = colOf[net.inputIds[0]];
+  if (!cols) return null;
+  const x = new Float64Array(net.inputSize);
+  for (let i = 0; i < x.length; i++) x[i] = cols[i] >= 0 ? sol[cols[i]] : 0.5 * (w.lo[i] + w.hi[i]);
+  return placeInRegion(w, x);
+}
+
+/**
+ * LP tier on one ReLU node: min and max of each undecided pre-activation over the triangle
+ * relaxation, proved through the dual. Tightens L.lo/L.hi; returns the LP optima's inputs.
+ */
+function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStability, s: ReluSettings, w: WitnessRegion): Float64Array[] {
+  const need: number[] = [];
+  for (let j = 0; j < L.size; j++) if (L.status[j] === 0) need.push(j);
+  if (need.length === 0) return [];
+  const lp = buildNetLP(net, nodes, 0, L.input);
+  const objs: Float64Array[] = [];
+  for (const sign of [1, -1]) for (const j of need) { const e = new Float64Array(L.size); e[j] = sign; objs.push(e); }
+  const { cols, costs } = columnObjectives(lp, L.input, objs);
+  const primals: (Float64Array | null)[] = new Array(costs.length).fill(null);
+  const b = solveLowerBounds(highs, lp, cols, costs, s.lpTime, s.signal, primals);
+  const N = need.length;
+  need.forEach((j, i) => {
+    const l = b[i], u = -b[N + i];
+    if (l > L.lo[j] && l <= L.hi[j]) L.lo[j] = l;
+    if (u < L.hi[j] && u >= L.lo[j]) L.hi[j] = u;
+  });
+  const pts: Float64Array[] = [];
+  for (const p of primals) {
+    if (!p) continue;
+    const x = inputPoint(net, lp.colOf, p, w);
+    if (x) pts.push(x);
+  }
+  return pts;
+}
+
+/**
+ * The proof tolerance of a MILP bound: integrality tolerance × Σ big-M over the binaries, plus
+ * the feasibility tolerance × the largest ‖row‖₁ (coefficients and finite bounds) × the number
+ * of rows a violation may pass through (the ReLU depth + 1), times a safety factor 10.
+ */
+function milpTolerance(intTol: number, feasTol: number, sumBigM: number, maxRowNorm: number, depth: number): number {
+  return 10 * (intTol * sumBigM + feasTol * maxRowNorm * (depth + 1));
+}
+
+const MIP_FEASIBILITY_TOL = 1e-9;
+const PRIMAL_FEASIBILITY_TOL = 1e-9;
+
+/** The MILP of one ReLU node: the LP over everything it depends on plus each earlier unstable element's encoding. */
+interface NodeMilp {
+  numCols: number;
+  numRows: number;
+  starts: Int32Array;
+  indices: Int32Array;
+  values: Float64Array;
+  rowLower: Float64Array;
+  rowUpper: Float64Array;
+  colLower: Float64Array;
+  colUpper: Float64Array;
+  integrality: Int32Array;
+  colOf: (Int32Array | undefined)[];
+  tolerance: number;
+  binaries: number;
+  sumBigM: number;
+  maxRowNorm: number;
+}
+
+function buildNodeMilp(net: Network, nodes: NodeBounds, target: number, depth: number): NodeMilp {
+  const lp = buildNetLP(net, nodes, 0, target);
+  const prep = prepare(net);
+  const starts: number[] = Array.from(lp.starts);
+  const indices: number[] = Array.from(lp.indices);
+  const values: number[] = Array.from(lp.values);
+  const rowLower: number[] = Array.from(lp.rowLower), rowUpper: number[] = Array.from(lp.rowUpper);
+  const colLower: number[] = Array.from(lp.colLower), colUpper: number[] = Array.from(lp.colUpper);
+  let sumBigM = 0, binaries = 0;
+  const last = prep.producer[target];
+  for (let k = 0; k < last; k++) {
+    const node = net.nodes[k];
+    if (!node.kind.milp || node.inputs.length !== 1) continue;
+    const xc = lp.colOf[node.inputs[0]], yc = lp.colOf[node.output];
+    if (!xc || !yc) continue;
+    const lo = nodes.lo[node.inputs[0]]!, hi = nodes.hi[node.inputs[0]]!;
+    for (let j = 0; j < xc.length; j++) {
+      if (xc[j] < 0 || yc[j] < 0) continue;
+      const enc = node.kind.milp(node.params, lo[j], hi[j]);
+      if (!enc.binary) continue;
+      const z = colLower.length;
+      colLower.push(0); colUpper.push(1);
+      binaries++;
+      sumBigM += Math.max(Math.abs(lo[j]), Math.abs(hi[j]));
+      for (const r of enc.rows) {
+        const entries: [number, number][] = [];
+        const add = (c: number, v: number) => {
+          if (v === 0) return;
+          const e = entries.find((q) => q[0] === c);
+          if (e) e[1] += v; else entries.push([c, v]);
+        };
+        add(xc[j], r.cx); add(yc[j], r.cy); add(z, r.cz);
+        for (const [c, v] of entries) { indices.push(c); values.push(v); }
+        starts.push(indices.length);
+        rowLower.push(r.lower); rowUpper.push(r.upper);
+      }
+    }
+  }
+  const numCols = colLower.length, numRows = rowLower.length;
+  const integrality = new Int32Array(numCols);
+  for (let c = lp.numCols; c < numCols; c++) integrality[c] = 1;
+  let maxRowNorm = 0;
+  for (let r = 0; r < numRows; r++) {
+    let s = 0;
+    for (let q = starts[r]; q < starts[r + 1]; q++) s += Math.abs(values[q]);
+    const lb = Number.isFinite(rowLower[r]) ? Math.abs(rowLower[r]) : 0, ub = Number.isFinite(rowUpper[r]) ? Math.abs(rowUpper[r]) : 0;
+    s += Math.max(lb, ub);
+    if (s > maxRowNorm) maxRowNorm = s;
+  }
+  return {
+    numCols, numRows,
+    starts: Int32Array.from(starts), indices: Int32Array.from(indices), values: Float64Array.from(values),
+    rowLower: Float64Array.from(rowLower), rowUpper: Float64Array.from(rowUpper),
+    colLower: Float64Array.from(colLower), colUpper: Float64Array.from(colUpper),
+    integrality, colOf: lp.colOf,
+    tolerance: milpTolerance(MIP_FEASIBILITY_TOL, PRIMAL_FEASIBILITY_TOL, sumBigM, maxRowNorm, depth),
+    binaries, sumBigM, maxRowNorm,
+  };
+}
+
+/** Outcome of one side (min of sign·z_j) of one element's MILP. */
+interface SideResult {
+  /** The proved lower bound of sign·z_j (after the tolerance), −∞ when none. */
+  proved: number;
+  /** Incumbent solutions found (candidate witnesses; never trusted as such). */
+  candidates: Float64Array[];
+}
+
+function solveSide(highs: Highs, model: ReturnType<Highs['createModel']>, m: NodeMilp, col: number, sign: number, timeLimit: number): SideResult {
+  const C = highs.constants.callbackType;
+  model.changeColsCost({ kind: 'set', indices: Int32Array.of(col) }, Float64Array.of(sign));
+  model.clearSolver();
+  model.zeroAllClocks();
+  model.options.set('time_limit', timeLimit);
+  let dual = -Infinity;
+  const candidates: Float64Array[] = [];
+  model.run({
+    [C.mipImprovingSolution](e) {
+      if (e.data.mip_solution && (e.data.objective_function_value ?? 0) < 0) candidates.push(Float64Array.from(e.data.mip_solution));
+    },
+    [C.mipInterrupt](e) {
+      const d = e.data.mip_dual_bound;
+      if (typeof d === 'number' && d > dual) dual = d;
+      // Early stop: the bound proves the side, or an incumbent is clearly on the other side.
+      if (dual - m.tolerance >= 0) e.interrupt();
+      else if ((e.data.mip_primal_bound ?? Infinity) < -1e-6 && candidates.length > 0) e.interrupt();
+    },
+  });
+  const status = model.getModelStatus();
+  const S = highs.constants.modelStatus;
+  // Only a branch-and-bound's dual bound counts (without binaries the model is the LP the LP
+  // tier already proved through its dual), and never from a model the solver calls infeasible.
+  if (m.binaries > 0 && status !== S.infeasible) {
+    try {
+      const d = Number(model.info.get('mip_dual_bound'));
+      if (Number.isFinite(d) && d > dual) dual = d;
+    } catch { /* no MIP information: keep the callbacks' bound */ }
+  } else {
+    dual = -Infinity;
+  }
+  if (status === S.optimal) {
+    const sol = model.getSolution();
+    if (sign * sol.colValue[col] < 0) candidates.push(Float64Array.from(sol.colValue));
+  }
+  model.changeColsCost({ kind: 'set', indices: Int32Array.of(col) }, Float64Array.of(0));
+  const proved = dual - m.tolerance;
+  return { proved: Number.isFinite(proved) ? proved : -Infinity, candidates };
+}
+
+/** glpk's integrality and primal feasibility tolerances (its defaults; glpk.js does not expose them). */
+const GLPK_INT_TOL = 1e-5;
+const GLPK_FEAS_TOL = 1e-7;
+
+/** The MILP in glpk.js's object form (objective filled per side). */
+function glpkProblem(m: NodeMilp, glpk: Glpk): { lp: import('glpk.js/node').LP; names: string[] } {
+  const names = Array.from({ length: m.numCols }, (_, c) => `c${c}`);
+  const bnd = (lo: number, hi: number) => {
+    const fl = Number.isFinite(lo), fh = Number.isFinite(hi);
+    if (fl && fh) return lo === hi ? { type: glpk.GLP_FX, lb: lo, ub: hi } : { type: glpk.GLP_DB, lb: lo, ub: hi };
+    if (fl) return { type: glpk.GLP_LO, lb: lo, ub: 0 };
+    if (fh) return { type: glpk.GLP_UP, lb: 0, ub: hi };
+    return { type: glpk.GLP_FR, lb: 0, ub: 0 };
+  };
+  const subjectTo = [];
+  for (let r = 0; r < m.numRows; r++) {
+    const vars = [];
+    for (let q = m.starts[r]; q < m.starts[r + 1]; q++) vars.push({ name: names[m.indices[q]], coef: m.values[q] });
+    subjectTo.push({ name: `r${r}`, vars, bnds: bnd(m.rowLower[r], m.rowUpper[r]) });
+  }
+  const bounds = [];
+  const binaries: string[] = [];
+  for (let c = 0; c < m.numCols; c++) {
+    if (m.integrality[c]) binaries.push(names[c]);
+    else bounds.push({ name: names[c], ...bnd(m.colLower[c], m.colUpper[c]) });
+  }
+  return { lp: { name: 'relu', objective: { direction: glpk.GLP_MIN, name: 'obj', vars: [] }, subjectTo, bounds, binaries }, names };
+}
+
+function solveSideGlpk(glpk: Glpk, prob: { lp: import('glpk.js/node').LP; names: string[] }, m: NodeMilp, col: number, sign: number, timeLimit: number, depth: number): SideResult {
+  prob.lp.objective = { direction: glpk.GLP_MIN, name: 'obj', vars: [{ name: prob.names[col], coef: sign }] };
+  const res = glpk.solve(prob.lp, { msglev: glpk.GLP_MSG_OFF, tmlim: timeLimit, mipgap: 0, presol: true });
+  const candidates: Float64Array[] = [];
+  let proved = -Infinity;
+  const st = res.result.status;
+  if (st === glpk.GLP_OPT || st === glpk.GLP_FEAS) {
+    const sol = new Float64Array(m.numCols);
+    for (let c = 0; c < m.numCols; c++) sol[c] = res.result.vars[prob.names[c]] ?? 0;
+    if (sign * sol[col] < 0) candidates.push(sol);
+    // Only a MILP's proved optimum counts (without binaries it is the LP the LP tier proved through its dual).
+    if (st === glpk.GLP_OPT && m.binaries > 0) {
+      const tol = milpTolerance(GLPK_INT_TOL, GLPK_FEAS_TOL, m.sumBigM, m.maxRowNorm, depth);
+      const p = res.result.z - tol;
+      if (Number.isFinite(p)) proved = p;
+    }
+  }
+  return { proved, candidates };
+}
+
+/** MILP tier on one ReLU node: decide every element still undecided and unwitnessed. Returns the number of MILP sides solved. */
+function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBounds, L: ReluLayerStability, layers: ReluLayerStability[], depth: number, s: ReluSettings, w: WitnessRegion): number {
+  const todo: number[] = [];
+  for (let j = 0; j < L.size; j++) if (L.status[j] === 0 && L.witness[j] !== 3) todo.push(j);
+  if (todo.length === 0) return 0;
+  const m = buildNodeMilp(net, nodes, L.input, depth);
+  const cols = m.colOf[L.input]!;
+  let solved = 0;
+  const prob = glpk ? glpkProblem(m, glpk) : null;
+  const model = highs.createModel({
+    numCols: m.numCols, numRows: m.numRows,
+    colCost: new Float64Array(m.numCols), colLower: m.colLower, colUpper: m.colUpper,
+    rowLower: m.rowLower, rowUpper: m.rowUpper,
+    matrix: { format: 'csr', numRows: m.numRows, numCols: m.numCols, starts: m.starts, indices: m.indices, values: m.values },
+    ...(m.binaries > 0 ? { integrality: m.integrality } : {}),
+  });
+  try {
+    model.options.set({ output_flag: false, mip_feasibility_tolerance: MIP_FEASIBILITY_TOL, primal_feasibility_tolerance: PRIMAL_FEASIBILITY_TOL, mip_rel_gap: 0, mip_abs_gap: 0 });
+    for (const j of todo) {
+      if (s.signal?.aborted) throw s.signal.reason;
+      if (cols[j] < 0) continue; // no column: the LP found it needs none (cannot happen for an undecided element)
+      // Active side first when no negative witness: min z_j ≥ 0 proves active.
+      for (const sign of [1, -1]) {
+        if (L.status[j] !== 0 || L.witness[j] === 3) break;
+        const bit = sign === 1 ? 2 : 1; // the witness that refutes this side
+        if (L.witness[j] & bit) continue;
+        const r = glpk ? solveSideGlpk(glpk, prob!, m, cols[j], sign, s.milpTime, depth) : solveSide(highs, model, m, cols[j], sign, s.milpTime);
+        solved++;
+        if (r.proved >= 0) {
+          L.status[j] = sign === 1 ? 1 : -1;
+          L.tier[j] = 3;
+          if (sign === 1 && L.lo[j] < 0) L.lo[j] = 0;
+          if (sign === -1 && L.hi[j] > 0) L.hi[j] = 0;
+          break;
+        }
+        if (r.proved > (sign === 1 ? L.lo[j] : -L.hi[j])) {
+          if (sign === 1) L.lo[j] = r.proved; else L.hi[j] = -r.proved;
+        }
+        const pts: Float64Array[] = [];
+        for (const c of r.candidates) { const x = inputPoint(net, m.colOf, c, w); if (x) pts.push(x); }
+        recordWitnesses(net, layers, pts);
+      }
+      if (L.status[j] === 0) {
+        if (L.witness[j] === 3) L.tier[j] = 3;
+        else L.milpTimeouts++;
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  return solved;
+}
+
+/**
+ * Stability of every ReLU element over `region` by every tier up to `settings.method` (see the
+ * module comment). Sound: an element reported active/inactive is so for every input of the
+ * region in real arithmetic; with `milp`, an element reported unstable without a timeout has
+ * two witnesses of opposite signs (so the milp tier is exact up to its timeouts).
+ */
+export async function reluStability(net: Network, region: Region, settings: Partial<ReluSettings> = {}): Promise<StabilityResult> {
+  const s: ReluSettings = { ...RELU_DEFAULTS, ...settings };
+  if (!RELU_TIERS.includes(s.method)) throw new InputError(`unknown method '${s.method}' (use ${RELU_TIERS.join(', ')})`);
+  if (!(s.milpTime > 0)) throw new InputError(`the MILP time limit (${s.milpTime}) must be a positive number of seconds`);
+  const relus = reluNodes(net);
+  if (relus.length === 0) throw new InputError(`${net.meta.source}: the network has no ReLU`);
+  const batch = regionToBatch(region, net.inputSize);
+  const w = witnessRegion(region, net.inputSize);
+  const tierIndex = RELU_TIERS.indexOf(s.method);
+  const seconds: Record<ReluTier, number> = { ibp: 0, crown: 0, lp: 0, milp: 0 };
+  const layers: ReluLayerStability[] = relus.map((k) => {
+    const node = net.nodes[k];
+    const size = net.values[node.inputs[0]].size;
+    return {
+      node: node.name, nodeIndex: k, input: node.inputs[0], size,
+      lo: new Float64Array(size).fill(-Infinity), hi: new Float64Array(size).fill(Infinity),
+      status: new Int8Array(size), tier: new Int8Array(size).fill(-1), witness: new Uint8Array(size), milpTimeouts: 0,
+    };
+  });
+  // Several ReLU nodes may read the same value (they then share bounds; each is reported).
+  let t = performance.now();
+  let nodes: NodeBounds = ibp(net, batch);
+  decide(layers, nodes, 0);
+  recordWitnesses(net, layers, samplePoints(w, s.samples, new Rng(s.seed)));
+  seconds.ibp = (performance.now() - t) / 1000;
+  let milps = 0;
+  if (tierIndex >= 1) {
+    t = performance.now();
+    nodes = crownIntermediate({ net, region: batch, parent: nodes, signal: s.signal });
+    decide(layers, nodes, 1);
+    seconds.crown = (performance.now() - t) / 1000;
+  }
+  if (tierIndex >= 2) {
+    const highs = await getHighs();
+    const glpk = tierIndex >= 3 && s.solver === 'glpk' ? await getGlpk() : null;
+    nodes = copyNodes(nodes);
+    for (let li = 0; li < layers.length; li++) {
+      const L = layers[li];
+      if (s.signal?.aborted) throw s.signal.reason;
+      t = performance.now();
+      const before = L.status.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+      // Inputs straight from the region (no ReLU upstream) are exact under CROWN up to rounding: the LP cannot help.
+      if (hasReluUpstream(net, L.nodeIndex)) {
+        const pts = lpLayer(net, highs, nodes, L, s, w);
+        decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 2);
+        recordWitnesses(net, layers, pts);
+      }
+      seconds.lp += (performance.now() - t) / 1000;
+      if (tierIndex >= 3) {
+        t = performance.now();
+        if (!hasReluUpstream(net, L.nodeIndex)) {
+          // Affine in the input: min/max over the region's box is an LP; reuse the LP tier for the optima (witness candidates).
+          const pts = lpLayer(net, highs, nodes, L, s, w);
+          decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 3);
+          recordWitnesses(net, layers, pts);
+        }
+        pushLayerBounds(nodes, L);
+        milps += milpLayer(net, highs, glpk, nodes, L, layers, li, s, w);
+        seconds.milp += (performance.now() - t) / 1000;
+      }
+      pushLayerBounds(nodes, L);
+      const after = L.status.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+      // Later bounds from the tightened ones (CROWN keeps the tighter of its own and the parent's).
+      if (after < before || tierIndex >= 2) {
+        t = performance.now();
+        nodes = copyNodes(crownIntermediate({ net, region: batch, parent: nodes, signal: s.signal }));
+        for (const L2 of layers) pushLayerBounds(nodes, L2);
+        decide(layers.slice(li + 1), nodes, tierIndex >= 3 ? 2 : 2);
+        seconds.lp += (performance.now() - t) / 1000;
+      }
+      s.onProgress?.(li + 1, layers.length, s.method);
+    }
+  }
+  return { method: s.method, layers, nodes, region: batch, seconds, milps };
+}
+
+const upstreamCache = new WeakMap<Network, Uint8Array>();
+
+/** True when node k's input depends on the output of some ReLU-like node. */
+function hasReluUpstream(net: Network, k: number): boolean {
+  let after = upstreamCache.get(net);
+  if (!after) {
+    after = new Uint8Array(net.values.length);
+    for (const node of net.nodes) {
+      if (node.kind.breakpoints === 'relu' || node.inputs.some((v) => after![v])) after[node.output] = 1;
+    }
+    upstreamCache.set(net, after);
+  }
+  return after[net.nodes[k].inputs[0]] === 1;
+}
+
+/** Counts per layer for reports: stable by tier, unstable, timeouts. */
+export function decidedBy(L: ReluLayerStability): Record<ReluTier, number> {
+  const out: Record<ReluTier, number> = { ibp: 0, crown: 0, lp: 0, milp: 0 };
+  for (let j = 0; j < L.size; j++) if (L.tier[j] >= 0) out[RELU_TIERS[L.tier[j]]]++;
+  return out;
+}
