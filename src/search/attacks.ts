@@ -234,7 +234,7 @@ export function lineSearch(net: Network, x0: Float64Array, w: AdversarialExample
  * FAB-style minimum-norm attack (see the module comment). Runs from x0, then `restarts` times
  * from random points near the best witness. Returns the closest re-checked witness, or null.
  */
-export function linearRegionAttack(net: Network, x0: Float64Array, label: number, norm: Norm, box: InputBox, rng: Rng, s: AttackSettings = ATTACK_DEFAULTS, deadline = Infinity): AdversarialExample | null {
+export function linearRegionAttack(net: Network, x0: Float64Array, label: number, norm: Norm, box: InputBox, rng: Rng, s: AttackSettings = ATTACK_DEFAULTS, deadline = Infinity, target = -1): AdversarialExample | null {
   const n = x0.length, m = net.outputSize;
   let best: AdversarialExample | null = null;
   const dx = new Float64Array(n), d0 = new Float64Array(n), dTmp = new Float64Array(n);
@@ -255,7 +255,7 @@ export function linearRegionAttack(net: Network, x0: Float64Array, label: number
       // The class whose linearised boundary is nearest to x0.
       let bestJ = -1, bestD0 = Infinity;
       for (let j = 0; j < m; j++) {
-        if (j === label) continue;
+        if (j === label || (target >= 0 && j !== target)) continue;
         // f_j(x0 + δ) ≈ f_j(x) + g_j·(x0 − x) + g_j·δ ≥ 0.
         let lin = f[j];
         for (let i = 0; i < n; i++) lin += G[j * n + i] * (x0[i] - x[i]);

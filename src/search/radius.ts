@@ -11,9 +11,10 @@
  *
  * Provers form a ladder, cheapest first: CROWN, α-CROWN (sound bounds of y_label − y_j over the
  * ball ∩ domain; for L2/L1 the final linear bound is also minimised over the ball ∩ domain
- * exactly by a Lagrangian dual, {@link concretizeBallBox}), then, for at most `splitMaxInputs`
- * free inputs under L∞, `verify`'s input splitting (which also returns counterexamples). A
- * stronger prover (e.g. ReLU splitting) plugs in through `provers`. Intermediate bounds
+ * exactly by a Lagrangian dual, {@link concretizeBallBox}), then under L∞ `verify`'s branch
+ * and bound (input splitting for at most `splitMaxInputs` free inputs, ReLU splitting with
+ * β-CROWN on larger ReLU networks; it also returns counterexamples). Further provers (e.g. a
+ * ball-shaped branch and bound for L2/L1) plug in through `provers`. Intermediate bounds
  * computed at a radius R are reused (intersected) at every r ≤ R, never above.
  *
  * Upper: minimum-norm attacks from src/search/attacks.ts before the bisection, and PGD at each
@@ -34,14 +35,24 @@ import {
   ATTACK_DEFAULTS, checkAdversarial, closer, distanceUp, linearRegionAttack, pgdAt, pgdRadiusSearch,
   type AdversarialExample, type AttackSettings, type InputBox,
 } from './attacks.js';
+import { FALSIFY_DEFAULTS, type FalsifySettings } from './falsify.js';
+import { splitKind, verify } from './verify.js';
 
 /** Every knob of `radius` (one settings object, documented defaults). */
 export interface RadiusSettings {
   /** Bound methods tried in turn by the bisection, cheapest first. Default ['crown', 'alpha']. */
   methods: BoundMethod[];
-  /** Use verify's input splitting (L∞ only) when at most this many inputs are free. Default 10. */
+  /**
+   * L∞ only (the ball ∩ box is a box): `verify` proves bisection points by input splitting when
+   * at most this many inputs are free. Default 10.
+   */
   splitMaxInputs: number;
-  /** Seconds per input-splitting call at most (each call is one bisection point). Default 10. */
+  /**
+   * L∞ only: also use `verify` when more inputs are free but the network's nonlinearities are
+   * all ReLU-like (verify then splits ReLU phases, bounded by β-CROWN). Default true.
+   */
+  reluSplitting: boolean;
+  /** Seconds per `verify` call at most (each call is one bisection point). Default 10. */
   splitCallTimeout: number;
   /** PGD steps at every radius a prover fails to prove (0 = none). Default 20. */
   pgdOnFailure: number;
@@ -60,6 +71,7 @@ export interface RadiusSettings {
 export const RADIUS_DEFAULTS: RadiusSettings = {
   methods: ['crown', 'alpha'],
   splitMaxInputs: 10,
+  reluSplitting: true,
   splitCallTimeout: 10,
   pgdOnFailure: 20,
   lipschitzRadii: 6,
@@ -303,20 +315,24 @@ export class BoundProver implements RadiusProver {
   }
 }
 
+/** verify's falsifier, shortened: the radius search runs its own attacks. */
+const SPLIT_FALSIFY: FalsifySettings = { ...FALSIFY_DEFAULTS, samples: 256, boundarySamples: 256, restarts: 4, steps: 20, localSteps: 5 };
+
 /**
- * Input splitting by `verify` (L∞ only: the ball ∩ box is a box) for at most `maxInputs` free
- * inputs: unsat proves the radius, sat gives a re-checked witness.
+ * Branch and bound by `verify` (L∞ only: the ball ∩ box is a box): input splitting for at most
+ * `maxInputs` free inputs, and (with `reluSplitting`) ReLU splitting bounded by β-CROWN on
+ * ReLU networks with more inputs. unsat proves the radius; sat gives a re-checked witness.
  */
 export class SplitProver implements RadiusProver {
-  readonly name = 'input-splitting';
-  constructor(private readonly maxInputs: number, private readonly callTimeout: number, private readonly checkNet?: Network) {}
+  readonly name = 'verify';
+  constructor(private readonly maxInputs: number, private readonly callTimeout: number, private readonly checkNet?: Network, private readonly reluSplitting = true) {}
 
   applies(q: RadiusQuestion): boolean {
-    return q.norm === 'inf' && q.free.length > 0 && q.free.length <= this.maxInputs;
+    if (q.norm !== 'inf' || q.free.length === 0) return false;
+    return q.free.length <= this.maxInputs || (this.reluSplitting && splitKind(q.net, { split: 'auto' }) === 'relu');
   }
 
   async prove(q: RadiusQuestion, r: number, timeLeft: number, signal?: AbortSignal): Promise<ProverAnswer> {
-    const { verify } = await import('./verify.js');
     const m = q.net.outputSize;
     const region = q.region(r);
     const outputs = [];
@@ -326,7 +342,7 @@ export class SplitProver implements RadiusProver {
     }
     const prop: Property = { numInputs: q.net.inputSize, numOutputs: m, disjuncts: [{ box: { lo: region.lo, hi: region.hi }, outputs }] };
     const timeout = Math.max(0.05, Math.min(this.callTimeout, timeLeft));
-    const v = await verify(q.net, prop, { timeout, settings: { workers: 1 }, checkNet: this.checkNet, signal });
+    const v = await verify(q.net, prop, { timeout, settings: { workers: 1, falsify: SPLIT_FALSIFY }, checkNet: this.checkNet, signal });
     if (v.result === 'unsat') return { proved: true };
     if (v.result === 'sat' && v.counterexample) {
       return { proved: false, witness: checkAdversarial(this.checkNet ?? q.net, v.counterexample.input, q.x0, q.label, q.norm, q.box) };
@@ -479,7 +495,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   };
   const provers: RadiusProver[] = [
     ...s.methods.map((mth) => new BoundProver(mth)),
-    new SplitProver(s.splitMaxInputs, s.splitCallTimeout, checkNet),
+    new SplitProver(s.splitMaxInputs, s.splitCallTimeout, checkNet, s.reluSplitting),
     ...(opts.provers ?? []),
   ].filter((p) => p.applies(question));
 
