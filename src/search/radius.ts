@@ -36,6 +36,8 @@ import {
   type AdversarialExample, type AttackSettings, type InputBox,
 } from './attacks.js';
 import { FALSIFY_DEFAULTS, type FalsifySettings } from './falsify.js';
+import type { Feature } from './features.js';
+import type { MctsSettings } from './mcts.js';
 import { splitKind, verify } from './verify.js';
 
 /** Every knob of `radius` (one settings object, documented defaults). */
@@ -136,6 +138,11 @@ export interface RadiusOptions {
   /** Only these input coordinates may change (a feature); default: all. */
   free?: number[];
   settings?: Partial<RadiusSettings>;
+  /**
+   * DeepGame's Monte-Carlo tree search over these features as an extra upper-bound source (run
+   * after the other attacks; its witnesses are re-checked like every other). Default: off.
+   */
+  mcts?: { features: Feature[]; settings?: Partial<MctsSettings> };
   /** Extra provers tried after the built-in ones (e.g. a ReLU-splitting verifier). */
   provers?: RadiusProver[];
   /** The network as loaded (unsimplified), for re-checking witnesses; default: `net`. */
@@ -160,6 +167,8 @@ export interface RadiusResult {
   crownLower: number;
   time_s: number;
   trace: RadiusTracePoint[];
+  /** With `mcts`: the distance of the closest witness MCTS found itself (Infinity: none). */
+  mctsUpper?: number;
   /** E.g. "x0 is already misclassified". */
   note?: string;
 }
@@ -452,7 +461,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   const label = opts.label ?? pred;
   const box = admissibleBox(x0, domain, free);
   const trace: RadiusTracePoint[] = [];
-  let lower = 0, upper = Infinity, crownLower = 0;
+  let lower = 0, upper = Infinity, crownLower = 0, mctsUpper: number | undefined;
   let best: AdversarialExample | null = null;
   const note = (step: string, r?: number) => {
     const p: RadiusTracePoint = { time_s: elapsed(), lower, upper, step, ...(r !== undefined ? { r } : {}) };
@@ -462,6 +471,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   const result = (certified: boolean, extra?: string): RadiusResult => ({
     label, norm, lower, upper: certified ? Infinity : upper, adversarial: certified ? null : best,
     gap: certified ? 0 : upper - lower, certified, crownLower, time_s: elapsed(), trace, ...(extra ? { note: extra } : {}),
+    ...(mctsUpper !== undefined ? { mctsUpper } : {}),
   });
   const take = (w: AdversarialExample | null | undefined) => {
     if (w && w.distance < upper) { best = w; upper = w.distance; }
@@ -480,6 +490,13 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   const guess = Number.isFinite(upper) ? upper : Number.isFinite(rDomain) ? rDomain : 1;
   take(pgdRadiusSearch(checkNet, x0, label, norm, box, rng, 0, guess, s.attack, deadline));
   note('attack: PGD radius search');
+  if (opts.mcts) {
+    const { mctsAttack } = await import('./mcts.js');
+    const w = mctsAttack(checkNet, x0, label, norm, box, opts.mcts.features, rng, opts.mcts.settings, deadline);
+    mctsUpper = w ? w.distance : Infinity;
+    take(w);
+    note('attack: MCTS');
+  }
 
   const C = marginRows(m, label);
   const question: RadiusQuestion = {
