@@ -30,6 +30,10 @@
  *   --grace S             kill an instance still running S seconds after its timeout (default 30;
  *                         it then counts as `timeout`, note `killed`)
  *   --no-validate         do not check sat counterexamples with onnxruntime
+ *   --fresh               start over; by default a run RESUMES from the rows already in --out:
+ *                         an instance with a row (same timeout, a result other than missing or
+ *                         error) is skipped, and rows of instances outside --filter are kept, so
+ *                         parts (e.g. one network at a time) add up to one table
  *
  * Each instance: prepare_instance.sh, then run_instance.sh under `/usr/bin/time -f %M` (peak RSS
  * of the process tree; without /usr/bin/time, /proc/<pid>/status VmHWM of every process of the
@@ -381,6 +385,35 @@ function toCsv(rows: Row[]): string {
   return `${[head, ...lines].join('\n')}\n`;
 }
 
+/** Split one CSV line into fields (RFC 4180 quoting, as csvField writes it). */
+function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '', q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') q = false; else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** The rows of an earlier run's CSV (empty when there is none): the run resumes from them. */
+function readRows(path: string): Row[] {
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  return lines.slice(1).map((l) => {
+    const f = parseCsvLine(l);
+    return {
+      instance: Number(f[0]), network: f[1], property: f[2], timeout: Number(f[3]), result: f[4], expected: f[5],
+      correct: (f[6] === 'yes' || f[6] === 'no' ? f[6] : '') as Row['correct'], time_s: Number(f[7]),
+      peak_rss_mb: f[8] === '' ? null : Number(f[8]), note: f[9] ?? '', replayIssue: (f[9] ?? '').includes('onnxruntime'),
+    };
+  });
+}
+
 function sh(cmd: string, args: string[]): string {
   try {
     return execFileSync(cmd, args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -482,6 +515,7 @@ async function main(): Promise<void> {
     .option('out', { type: 'string', describe: 'output CSV (default benchmarks/results/<benchmark>.csv)' })
     .option('grace', { type: 'number', default: 30, describe: 'kill an instance this many seconds after its timeout' })
     .option('validate', { type: 'boolean', default: true, describe: 'check sat counterexamples with onnxruntime (--no-validate to skip)' })
+    .option('fresh', { type: 'boolean', default: false, describe: 'start over instead of resuming from the rows already in --out' })
     .help()
     .parseAsync();
 
@@ -518,9 +552,16 @@ async function main(): Promise<void> {
   const ctx = { benchmark: a.benchmark, instancesFile: join(a.benchmark, a.instances), total: all.length, maxTimeout: a['max-timeout'], expectedFile: expectedFile ? basename(expectedFile) : null, started, mach };
 
   console.error(`[vnncomp] ${selected.length} of ${all.length} instances of ${a.benchmark}; results in ${out}`);
-  const rows: Row[] = [];
+  // Resume: rows already in --out are kept (other parts' too); an instance with a row of the same
+  // timeout is not run again. Rows are kept in instance order.
+  const rows: Row[] = a.fresh ? [] : readRows(out).filter((r) => all.some((i) => i.index === r.instance && i.network === r.network && i.property === r.property));
+  const key = (i: { instance?: number; index?: number; network: string; property: string }) => `${i.instance ?? i.index},${i.network},${i.property}`;
+  if (rows.length > 0) console.error(`[vnncomp] resuming: ${rows.length} row(s) already in ${out} (--fresh to start over)`);
   for (const [k, inst] of selected.entries()) {
     const timeout = a['max-timeout'] !== undefined ? Math.min(inst.timeout, a['max-timeout']) : inst.timeout;
+    const done = rows.findIndex((r) => key(r) === key(inst));
+    if (done >= 0 && rows[done].timeout === timeout && rows[done].result !== 'missing' && rows[done].result !== 'error') continue;
+    if (done >= 0) rows.splice(done, 1);
     const resultFile = join(resultDir, `${inst.network}__${inst.property}.result`);
     rmSync(resultFile, { force: true });
     const notes: string[] = [];
@@ -565,8 +606,9 @@ async function main(): Promise<void> {
         }
       }
     }
-    rows.push({ instance: inst.index, network: inst.network, property: inst.property, timeout, result, expected: exp, correct, time_s: run.wall_s, peak_rss_mb: run.peak_rss_mb, note: notes.join('; '), replayIssue });
-    const r = rows[rows.length - 1];
+    const r: Row = { instance: inst.index, network: inst.network, property: inst.property, timeout, result, expected: exp, correct, time_s: run.wall_s, peak_rss_mb: run.peak_rss_mb, note: notes.join('; '), replayIssue };
+    rows.push(r);
+    rows.sort((x, y) => x.instance - y.instance);
     console.error(`[${k + 1}/${selected.length}] ${inst.network} ${inst.property}: ${result} ${r.time_s.toFixed(2)} s` +
       `${r.peak_rss_mb !== null ? ` ${r.peak_rss_mb.toFixed(0)} MB` : ''}${exp ? ` (expected ${exp})` : ''}${correct === 'no' ? ' WRONG' : ''}${r.note ? ` — ${r.note}` : ''}`);
     writeFileAtomic(out, toCsv(rows));

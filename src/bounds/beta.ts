@@ -33,7 +33,7 @@ export interface BetaSettings {
   lrBeta: number;
   /** Step sizes are multiplied by this after each step. Default 0.98. */
   decay: number;
-  /** Stop once every row's best bound exceeds this (early stop; −∞ never stops early). Default 0. */
+  /** Stop once every row's best bound exceeds this (early stop; +∞ never stops early). Default 0. */
   stopAbove: number;
 }
 

@@ -101,12 +101,23 @@ export interface VerifySettings {
   betaIterations: number;
   /** ReLU splitting: α steps at the root domain. Default 50. */
   betaRootIterations: number;
+  /**
+   * ReLU splitting: α-CROWN steps on the root's intermediate bounds (the input bounds of every
+   * ReLU layer after the first, rows ±e_j of its unstable elements), computed once and inherited
+   * by every domain. 0 = CROWN's. Default 20.
+   */
+  betaIntermediateIterations: number;
   /** ReLU splitting: Adam step size of the slopes α. Default 0.1 (α,β-CROWN's lr_alpha). */
   betaLrAlpha: number;
   /** ReLU splitting: Adam step size of the multipliers β. Default 0.05 (α,β-CROWN's lr_beta). */
   betaLrBeta: number;
   /** ReLU splitting: BaBSR candidates whose children are bounded per split (1 = BaBSR alone, k > 1 = filtered smart branching). Default 1. */
   fsbCandidates: number;
+  /**
+   * ReLU splitting: re-bound the ReLU inputs of the layers after each domain's shallowest split by
+   * CROWN under its clamped splits (children inherit them); detects emptied split sets. Default true.
+   */
+  reluRebound: boolean;
   /** ReLU splitting: open domains allowed before answering unknown (each holds α and β per open row). Default 50,000. */
   reluMaxOpen: number;
   /** Falsification before and during the search. */
@@ -133,9 +144,11 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   split: 'auto',
   betaIterations: 20,
   betaRootIterations: 50,
+  betaIntermediateIterations: 20,
   betaLrAlpha: 0.1,
   betaLrBeta: 0.05,
   fsbCandidates: 1,
+  reluRebound: true,
   reluMaxOpen: 50_000,
   pipeline: 2,
   workers: defaultThreads(),

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { forward } from '../net/forward.js';
+import type { Property } from '../spec/property.js';
+import { Q } from '../../test/helpers/exact.js';
+import { exactMinUnderSplits } from '../../test/helpers/exact_splits.js';
+import { buildFromSpec, randomDense, Rng } from '../../test/helpers/random_net.js';
+import { boundReluDomains, reluRootContext, rootReluDomain, splitReluDomain } from './relu_split.js';
+import { splitKind, verify } from './verify.js';
+
+/** One disjunct: box [lo, hi], unsafe when row·y ≤ d. */
+function property(lo: number[], hi: number[], row: number[], d: number): Property {
+  return {
+    numInputs: lo.length, numOutputs: row.length,
+    disjuncts: [{ box: { lo: Float64Array.from(lo), hi: Float64Array.from(hi) }, outputs: [{ C: Float64Array.from(row), d: Float64Array.of(d), rows: 1, numOutputs: row.length }] }],
+  };
+}
+
+const quiet = { falsify: { samples: 0, boundarySamples: 0, maxCornerDims: 0, restarts: 0, steps: 0, localSteps: 0 } };
+
+describe('ReLU-split branch and bound', () => {
+  it('bounds of split domains never exceed the exact minimum over the split region', () => {
+    const rng = new Rng(3);
+    let checked = 0;
+    for (let t = 0; t < 12; t++) {
+      const net = buildFromSpec(randomDense({ seed: 900 + t, inputs: 2, widths: [6, 5], outputs: 2, act: 'Relu' }));
+      const p = property([-1, -1], [1, 1], [1, -1], 0);
+      const ctx = reluRootContext(net, p.disjuncts[0]);
+      const root = boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 10 }, 4);
+      let doms = [root.bounded[0].domain];
+      // Three rounds of splitting on the BaBSR candidates, warm starts inherited.
+      for (let round = 0; round < 3; round++) {
+        const kids = doms.flatMap((d) => (d.candidates && d.candidates.length >= 2 ? splitReluDomain(d, d.candidates[0], d.candidates[1]) : []));
+        if (kids.length === 0) break;
+        const res = boundReluDomains(ctx, kids, { iterations: 10 }, 4);
+        res.bounded.forEach((b) => {
+          const sp = b.domain.splits;
+          const splits = new Map<number, Int8Array>();
+          for (let q = 0; q < sp.length; q += 3) {
+            const size = net.values[net.nodes[sp[q]].inputs[0]].size;
+            if (!splits.has(sp[q])) splits.set(sp[q], new Int8Array(size));
+            splits.get(sp[q])![sp[q + 1]] = sp[q + 2];
+          }
+          const exact = exactMinUnderSplits(net, [-1, -1], [1, 1], Float64Array.of(1, -1), Float64Array.of(0), splits);
+          if (exact && Number.isFinite(b.lower)) {
+            checked++;
+            expect(Q.fromFloat(b.lower).le(exact[0]), `net ${t}: ${b.lower} > ${exact[0].toNumber()}`).toBe(true);
+          }
+        });
+        doms = res.bounded.map((b) => b.domain).filter((_, i) => rng.next() < 0.7 || i === 0);
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
+
+  it('verify with split=relu agrees with the exact minimum (unsat only when it is > 0, sat re-checked)', async () => {
+    let unsat = 0, sat = 0;
+    for (let t = 0; t < 10; t++) {
+      const net = buildFromSpec(randomDense({ seed: 700 + t, inputs: 2, widths: [8, 6], outputs: 2, act: 'Relu' }));
+      const lo = [-0.5, -0.2], hi = [0.2, 0.5], row = [1, -1];
+      const exact = exactMinUnderSplits(net, lo, hi, Float64Array.from(row), Float64Array.of(0), new Map())![0].toNumber();
+      // Just below the minimum (must be unsat, needs splits when tight) or just above (sat).
+      for (const d of [exact - 0.02 * (1 + Math.abs(exact)), exact + 0.02 * (1 + Math.abs(exact))]) {
+        const v = await verify(net, property(lo, hi, row, d), { timeout: 30, settings: { split: 'relu', workers: 1, ...quiet, lpMaxUnstable: 2 } });
+        if (d < exact) {
+          expect(v.result === 'sat', `net ${t}: sat below the exact minimum`).toBe(false);
+          expect(v.result).toBe('unsat');
+          unsat++;
+        } else {
+          expect(v.result === 'unsat', `net ${t}: unsat above the exact minimum`).toBe(false);
+          expect(v.result).toBe('sat');
+          const y = forward(net, v.counterexample!.input);
+          expect(y[0] - y[1]).toBeLessThanOrEqual(d);
+          sat++;
+        }
+      }
+    }
+    expect(unsat).toBe(10);
+    expect(sat).toBe(10);
+  });
+
+  it('chooses ReLU splitting automatically only for many inputs', () => {
+    const small = buildFromSpec(randomDense({ seed: 1, inputs: 5, widths: [4], outputs: 2, act: 'Relu' }));
+    const big = buildFromSpec(randomDense({ seed: 1, inputs: 30, widths: [4], outputs: 2, act: 'Relu' }));
+    const sig = buildFromSpec(randomDense({ seed: 1, inputs: 30, widths: [4], outputs: 2, act: 'Sigmoid' }));
+    expect(splitKind(small, { split: 'auto' })).toBe('input');
+    expect(splitKind(big, { split: 'auto' })).toBe('relu');
+    expect(splitKind(sig, { split: 'auto' })).toBe('input');
+    expect(splitKind(small, { split: 'relu' })).toBe('relu');
+    expect(() => splitKind(sig, { split: 'relu' })).toThrow(/ReLU/);
+  });
+});

@@ -1,0 +1,412 @@
+import { BETA_DEFAULTS, betaCrown, splitDomainBounds, type BetaSettings } from '../bounds/beta.js';
+import { optimiseSlopes } from '../bounds/alpha.js';
+import { backwardBound, crownIntermediate } from '../bounds/crown.js';
+import type { AlphaSet } from '../bounds/crown.js';
+import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
+import type { Network } from '../net/network.js';
+import type { PropertyDisjunct } from '../spec/property.js';
+import { nextDown } from '../util/float.js';
+import type { BoundedDomain } from './bnb.js';
+import { boxObjective, stackDisjunct, type Rows } from './box_bounding.js';
+
+/**
+ * ReLU-split domains for verify's branch and bound (networks with many inputs): a domain is the
+ * property's whole input box restricted by a set of ReLU phase constraints (z_j ≥ 0 or z_j ≤ 0
+ * on unstable pre-activations). Intermediate bounds are the root's (CROWN over the box), shared
+ * by every domain and clamped by each domain's splits; the property's rows are bounded by
+ * β-CROWN (src/bounds/beta.ts), α and β optimised per domain and row, warm-started from the
+ * parent. Plain data in and out, so the bounding can run in worker threads.
+ */
+
+/** A ReLU-split domain. */
+export interface ReluDomain {
+  /** The splits, triples (node index, element, sign): +1 for z ≥ 0 (active), −1 for z ≤ 0 (inactive). */
+  splits: Int32Array;
+  /** Per polytope: the best lower bound of max_r (C_r·y − d_r) proved on this domain or an ancestor (> 0: refuted). */
+  polyLower: Float64Array;
+  /** Rows whose α and β are stored (the rows of unrefuted polytopes when last bounded). */
+  rows: Int32Array;
+  /** Per stored row: α of every ReLU input element in layout order (rows × S; float32 suffices: any α in [0, 1] is valid). */
+  alpha?: Float32Array;
+  /** Per stored row: β of each split (rows × splits), same order as `splits`. */
+  beta?: Float32Array;
+  /** The unsplit unstable ReLU elements best worth splitting, best first: pairs (node index, element). */
+  candidates?: Int32Array;
+  /** Unstable ReLU elements not yet split (under the domain's bounds). */
+  unstable: number;
+  /**
+   * Sound bounds of every ReLU input over this domain (2 × S: lower bounds in layout order, then
+   * upper bounds), split elements clamped; absent: the root's. Children start from them.
+   */
+  bounds?: Float64Array;
+  depth: number;
+}
+
+/** Where each ReLU-like node's input elements sit in the flat α layout. */
+export interface ReluLayout {
+  nodes: number[];
+  offsets: number[];
+  sizes: number[];
+  total: number;
+}
+
+export function reluLayout(net: Network): ReluLayout {
+  const nodes: number[] = [], offsets: number[] = [], sizes: number[] = [];
+  let total = 0;
+  net.nodes.forEach((node, k) => {
+    if (!node.kind.breakpoints) return;
+    const size = net.values[node.inputs[0]].size;
+    nodes.push(k); offsets.push(total); sizes.push(size);
+    total += size;
+  });
+  return { nodes, offsets, sizes, total };
+}
+
+/** The shared context of ReLU-split bounding: the network, rows, box and root bounds (batch 1). */
+export interface ReluContext {
+  net: Network;
+  rows: Rows;
+  lo: Float64Array;
+  hi: Float64Array;
+  root: NodeBounds;
+  layout: ReluLayout;
+}
+
+/**
+ * Root bounds of every value over the property's box: CROWN (backward passes), then, with
+ * `alphaIterations` > 0, the input bounds of each ReLU-like op after the first tightened by
+ * α-CROWN on rows ±e_j of its unstable elements (layer by layer, each using the tightened bounds
+ * before it), intersected with CROWN's. Sound over the whole box: every α iterate is a CROWN
+ * bound with valid slopes.
+ */
+export function reluRootContext(net: Network, dj: PropertyDisjunct, signal?: AbortSignal, alphaIterations = 0): ReluContext {
+  const region: BatchRegion = { batch: 1, lo: Float64Array.from(dj.box.lo), hi: Float64Array.from(dj.box.hi) };
+  const root = crownIntermediate({ net, region, intermediate: 'backward', signal });
+  const layout = reluLayout(net);
+  if (alphaIterations > 0) {
+    layout.nodes.forEach((k, li) => {
+      if (li === 0) return; // the first ReLU's input is affine in the input: CROWN is exact there
+      if (signal?.aborted) return;
+      const v = net.nodes[k].inputs[0], lo = root.lo[v]!, hi = root.hi[v]!, size = layout.sizes[li];
+      const need: number[] = [];
+      for (let j = 0; j < size; j++) if (lo[j] < 0 && hi[j] > 0) need.push(j);
+      if (need.length === 0) return;
+      const R = 2 * need.length;
+      const A0 = new Float64Array(R * size);
+      need.forEach((j, i) => { A0[2 * i * size + j] = 1; A0[(2 * i + 1) * size + j] = -1; });
+      const { lower } = optimiseSlopes(net, root, region, v, A0, R, { iterations: alphaIterations }, signal);
+      need.forEach((j, i) => {
+        const l = lower[2 * i], u = -lower[2 * i + 1];
+        if (l > lo[j]) lo[j] = l;
+        if (u < hi[j]) hi[j] = u;
+      });
+      // Later values' interval bounds stay sound (the next op's backward passes use these).
+    });
+  }
+  return { net, rows: stackDisjunct(dj, net.outputSize), lo: region.lo, hi: region.hi, root: { lo: root.lo, hi: root.hi }, layout };
+}
+
+/** Unstable ReLU input elements of the root bounds (lower < 0 < upper). */
+export function rootUnstable(ctx: ReluContext): number {
+  let count = 0;
+  ctx.layout.nodes.forEach((k) => {
+    const v = ctx.net.nodes[k].inputs[0], lo = ctx.root.lo[v]!, hi = ctx.root.hi[v]!;
+    for (let j = 0; j < lo.length; j++) if (lo[j] < 0 && hi[j] > 0) count++;
+  });
+  return count;
+}
+
+/** Result of bounding a batch of ReLU-split domains. */
+export interface ReluBatchResult {
+  bounded: BoundedDomain<ReluDomain>[];
+  /** Per domain: the input minimising its weakest row's linear bound (a counterexample candidate), or null. */
+  candidates: (Float64Array | null)[];
+  /** Backward passes run (one per slot and pass) — for the per-domain cost. */
+  passes: number;
+}
+
+/** Split signs of the given slots (node index → slots × size). */
+function slotSplits(net: Network, doms: ReluDomain[], slotDom: number[], which: number[]): SplitSet {
+  const splits: SplitSet = new Map();
+  which.forEach((t, i) => {
+    const sp = doms[slotDom[t]].splits;
+    for (let q = 0; q < sp.length; q += 3) {
+      const k = sp[q], size = net.values[net.nodes[k].inputs[0]].size;
+      let sg = splits.get(k);
+      if (!sg) { sg = new Int8Array(which.length * size); splits.set(k, sg); }
+      sg[i * size + sp[q + 1]] = sp[q + 2];
+    }
+  });
+  return splits;
+}
+
+/**
+ * Bounds of every value for a batch of domains: the root's, each ReLU input replaced by the
+ * domain's own bounds when it has them, split elements clamped. With `rebound`, the ReLU inputs
+ * of every layer after the domain's shallowest split are then tightened by CROWN under the
+ * clamped bounds (rows ±e_j of the unstable unsplit elements, intersected; β = 0). Sound over
+ * each domain. Returns the bounds and per domain whether a clamp left lower > upper (the split
+ * set is empty: proved, since every bound is sound).
+ */
+export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: boolean, signal?: AbortSignal): { nb: NodeBounds; empty: Uint8Array } {
+  const { net, layout } = ctx;
+  const D = doms.length, S = layout.total;
+  const splits = slotSplits(net, doms, doms.map((_, k) => k), doms.map((_, k) => k));
+  const nb = splitDomainBounds(net, ctx.root, new Map(), D);
+  const empty = new Uint8Array(D);
+  const clamp = (li: number) => {
+    const k = layout.nodes[li], v = net.nodes[k].inputs[0], size = layout.sizes[li], sg = splits.get(k);
+    const lo = nb.lo[v]!, hi = nb.hi[v]!;
+    for (let d = 0; d < D; d++) {
+      const b = doms[d].bounds;
+      if (b) {
+        for (let j = 0; j < size; j++) {
+          const i = layout.offsets[li] + j;
+          if (b[i] > lo[d * size + j]) lo[d * size + j] = b[i];
+          if (b[S + i] < hi[d * size + j]) hi[d * size + j] = b[S + i];
+        }
+      }
+      if (!sg) continue;
+      for (let j = 0; j < size; j++) {
+        const i = d * size + j;
+        if (sg[i] > 0) { if (lo[i] < 0) lo[i] = 0; } else if (sg[i] < 0) { if (hi[i] > 0) hi[i] = 0; }
+        if (lo[i] > hi[i]) empty[d] = 1;
+      }
+    }
+  };
+  // The shallowest split layer over the batch: layers after it get re-bounded.
+  let first = layout.nodes.length;
+  for (const d of doms) for (let q = 0; q < d.splits.length; q += 3) first = Math.min(first, layout.nodes.indexOf(d.splits[q]));
+  const n = net.inputSize;
+  layout.nodes.forEach((k, li) => {
+    if (rebound && li > first && !signal?.aborted) {
+      const v = net.nodes[k].inputs[0], size = layout.sizes[li], lo = nb.lo[v]!, hi = nb.hi[v]!;
+      const sg = splits.get(k);
+      const need: number[][] = doms.map((_, d) => {
+        const list: number[] = [];
+        for (let j = 0; j < size; j++) if (lo[d * size + j] < 0 && hi[d * size + j] > 0 && !(sg && sg[d * size + j] !== 0)) list.push(j);
+        return list;
+      });
+      const maxNeed = need.reduce((a, l) => Math.max(a, l.length), 0);
+      if (maxNeed > 0) {
+        const R = 2 * maxNeed;
+        const A0 = new Float64Array(D * R * size);
+        need.forEach((list, d) => list.forEach((j, i) => { A0[(d * R + 2 * i) * size + j] = 1; A0[(d * R + 2 * i + 1) * size + j] = -1; }));
+        const rlo = new Float64Array(D * n), rhi = new Float64Array(D * n);
+        for (let d = 0; d < D; d++) { rlo.set(ctx.lo, d * n); rhi.set(ctx.hi, d * n); }
+        const { lower } = backwardBound(net, nb, { batch: D, lo: rlo, hi: rhi }, v, A0, R);
+        need.forEach((list, d) => list.forEach((j, i) => {
+          const l = lower[d * R + 2 * i], u = -lower[d * R + 2 * i + 1];
+          if (l > lo[d * size + j]) lo[d * size + j] = l;
+          if (u < hi[d * size + j]) hi[d * size + j] = u;
+        }));
+      }
+    }
+    clamp(li);
+  });
+  return { nb, empty };
+}
+
+/** The bounds of the given domains of a batch, each repeated for its slots (copies). */
+function slotBounds(nb: NodeBounds, D: number, slotDom: number[], which: number[]): NodeBounds {
+  const pick = (a: Float64Array | undefined) => {
+    if (!a) return undefined;
+    const size = a.length / D, out = new Float64Array(which.length * size);
+    which.forEach((t, i) => out.set(a.subarray(slotDom[t] * size, (slotDom[t] + 1) * size), i * size));
+    return out;
+  };
+  return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };
+}
+
+/** Iterations per round of boundReluDomains: slots refuted after a round leave the batch. */
+const ROUND = 5;
+
+/**
+ * Bound a batch of ReLU-split domains by β-CROWN on the rows of their unrefuted polytopes
+ * (one slot per domain and row, α and β warm-started from the domain's stored ones, new splits
+ * with β = 0). The iterations run in rounds of a few steps; a slot whose row is refuted leaves
+ * the batch after its round (early stop per row). A polytope's bound is the best of its rows'
+ * (> 0 refutes it); a domain whose splits clamp some bound empty gets +∞. Sound: every number
+ * is a β-CROWN bound with β ≥ 0 and valid α (see src/bounds/beta.ts), the rows' offsets added
+ * rounding down.
+ */
+export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings: Partial<BetaSettings>, candidateCount: number, signal?: AbortSignal, rebound = false): ReluBatchResult {
+  const { net, rows, layout } = ctx;
+  const db = domainBounds(ctx, doms, rebound, signal);
+  const n = net.inputSize, m = net.outputSize, S = layout.total;
+  // Slots: (domain, row) for the rows of polytopes not yet refuted.
+  const slotDom: number[] = [], slotRow: number[] = [];
+  doms.forEach((d, k) => {
+    rows.ranges.forEach(([a, b], p) => {
+      if (d.polyLower[p] > 0) return;
+      for (let r = a; r < b; r++) { slotDom.push(k); slotRow.push(r); }
+    });
+  });
+  const T = slotDom.length;
+  // Per slot: its best bound (with the row's offset), α (layout order) and β (per split of its domain), the last pass's coefficients.
+  const lowerOf = new Float64Array(T).fill(-Infinity);
+  const alphaOf = new Float64Array(T * S);
+  const betaOf: Float64Array[] = slotDom.map((k) => new Float64Array(doms[k].splits.length / 3));
+  const aOutOf = new Float64Array(T * S);
+  const xOf = new Float64Array(T * n);
+  const empty = new Uint8Array(T);
+  const storedAt = (d: ReluDomain, r: number) => { for (let i = 0; i < d.rows.length; i++) if (d.rows[i] === r) return i; return -1; };
+  const rootLo = (li: number) => ctx.root.lo[net.nodes[layout.nodes[li]].inputs[0]]!;
+  const rootHi = (li: number) => ctx.root.hi[net.nodes[layout.nodes[li]].inputs[0]]!;
+  // Warm starts.
+  for (let t = 0; t < T; t++) {
+    const d = doms[slotDom[t]], s = storedAt(d, slotRow[t]);
+    if (d.alpha && s >= 0) alphaOf.set(d.alpha.subarray(s * S, (s + 1) * S), t * S);
+    else {
+      // CROWN's adaptive slope (1 when u > −l) on the root bounds.
+      layout.nodes.forEach((_, li) => {
+        const lo = rootLo(li), hi = rootHi(li), off = layout.offsets[li];
+        for (let j = 0; j < layout.sizes[li]; j++) alphaOf[t * S + off + j] = hi[j] > -lo[j] ? 1 : 0;
+      });
+    }
+    if (d.beta && s >= 0) {
+      const stored = d.beta.length / d.rows.length;
+      for (let q = 0; q < Math.min(stored, betaOf[t].length); q++) betaOf[t][q] = d.beta[s * stored + q];
+    }
+  }
+  const iterations = settings.iterations ?? BETA_DEFAULTS.iterations;
+  const lrA = settings.lrAlpha ?? BETA_DEFAULTS.lrAlpha, lrB = settings.lrBeta ?? BETA_DEFAULTS.lrBeta, decay = settings.decay ?? BETA_DEFAULTS.decay;
+  let passes = 0;
+  let active = Array.from({ length: T }, (_, t) => t);
+  const out = net.outputIds[0];
+  for (let done = 0; active.length > 0; ) {
+    const steps = Math.min(ROUND, Math.max(0, iterations - done));
+    const A = active.length;
+    const splits = slotSplits(net, doms, slotDom, active);
+    const nb = slotBounds(db.nb, doms.length, slotDom, active);
+    if (done === 0) for (const t of active) if (db.empty[slotDom[t]]) empty[t] = 1;
+    const lo = new Float64Array(A * n), hi = new Float64Array(A * n);
+    for (let i = 0; i < A; i++) { lo.set(ctx.lo, i * n); hi.set(ctx.hi, i * n); }
+    const region: BatchRegion = { batch: A, lo, hi };
+    const A0 = new Float64Array(A * m);
+    active.forEach((t, i) => A0.set(rows.C.subarray(slotRow[t] * m, (slotRow[t] + 1) * m), i * m));
+    const alphas: AlphaSet = new Map();
+    layout.nodes.forEach((k, li) => {
+      const size = layout.sizes[li], off = layout.offsets[li];
+      const a = new Float64Array(A * size);
+      active.forEach((t, i) => a.set(alphaOf.subarray(t * S + off, t * S + off + size), i * size));
+      alphas.set(k, a);
+    });
+    const betas = new Map<number, Float64Array>();
+    for (const [k, sg] of splits) betas.set(k, new Float64Array(sg.length));
+    active.forEach((t, i) => {
+      const sp = doms[slotDom[t]].splits;
+      for (let q = 0; q < sp.length; q += 3) {
+        const size = net.values[net.nodes[sp[q]].inputs[0]].size;
+        betas.get(sp[q])![i * size + sp[q + 1]] = betaOf[t][q / 3];
+      }
+    });
+    const res = betaCrown(net, nb, region, out, A0, 1, splits, { ...settings, iterations: steps, stopAbove: Infinity, lrAlpha: lrA * decay ** done, lrBeta: lrB * decay ** done }, { alphas, betas }, signal);
+    passes += res.passes * A;
+    const rec = res.last.record!;
+    active.forEach((t, i) => {
+      const v = nextDown(res.lower[i] + rows.cOffset[slotRow[t]]);
+      if (v > lowerOf[t]) lowerOf[t] = v;
+      layout.nodes.forEach((k, li) => {
+        const size = layout.sizes[li], off = layout.offsets[li];
+        const a = res.alphas.get(k);
+        if (a) alphaOf.set(a.subarray(i * size, (i + 1) * size), t * S + off);
+        const ao = rec.aOut.get(k);
+        if (ao) aOutOf.set(ao.subarray(i * size, (i + 1) * size), t * S + off);
+      });
+      const sp = doms[slotDom[t]].splits;
+      for (let q = 0; q < sp.length; q += 3) {
+        const size = net.values[net.nodes[sp[q]].inputs[0]].size;
+        betaOf[t][q / 3] = res.betas.get(sp[q])![i * size + sp[q + 1]];
+      }
+      for (let x = 0; x < n; x++) xOf[t * n + x] = res.last.A[i * n + x] >= 0 ? ctx.lo[x] : ctx.hi[x];
+    });
+    done += steps;
+    if (done >= iterations || signal?.aborted) break;
+    active = active.filter((t) => !(lowerOf[t] > 0) && !empty[t]);
+  }
+  // Per domain: polytope bounds, stored α/β of the open rows, branching candidates, a candidate input.
+  const slotsOf: number[][] = doms.map(() => []);
+  for (let t = 0; t < T; t++) slotsOf[slotDom[t]].push(t);
+  const bounded: BoundedDomain<ReluDomain>[] = [];
+  const candidates: (Float64Array | null)[] = [];
+  doms.forEach((d, k) => {
+    const pl = Float64Array.from(d.polyLower);
+    const slotBound = (t: number) => (empty[t] ? Infinity : lowerOf[t]);
+    const polyOf = (t: number) => rows.ranges.findIndex(([a, b]) => slotRow[t] >= a && slotRow[t] < b);
+    for (const t of slotsOf[k]) { const p = polyOf(t), v = slotBound(t); if (v > pl[p]) pl[p] = v; }
+    const open = slotsOf[k].filter((t) => !(pl[polyOf(t)] > 0));
+    const nSplits = d.splits.length / 3;
+    const bounds = new Float64Array(2 * S);
+    layout.nodes.forEach((kk, li) => {
+      const v = net.nodes[kk].inputs[0], size = layout.sizes[li];
+      bounds.set(db.nb.lo[v]!.subarray(k * size, (k + 1) * size), layout.offsets[li]);
+      bounds.set(db.nb.hi[v]!.subarray(k * size, (k + 1) * size), S + layout.offsets[li]);
+    });
+    if (db.empty[k]) pl.fill(Infinity);
+    const dom: ReluDomain = { splits: d.splits, polyLower: pl, rows: Int32Array.from(open, (t) => slotRow[t]), unstable: d.unstable, depth: d.depth, bounds };
+    if (open.length > 0) {
+      dom.alpha = new Float32Array(open.length * S);
+      dom.beta = new Float32Array(open.length * nSplits);
+      open.forEach((t, i) => { dom.alpha!.set(alphaOf.subarray(t * S, (t + 1) * S), i * S); dom.beta!.set(betaOf[t], i * nSplits); });
+      // Branch on the weakest open row.
+      let weakest = open[0];
+      for (const t of open) if (slotBound(t) < slotBound(weakest)) weakest = t;
+      const { cand, unstable } = reluCandidates(ctx, d.splits, bounds, aOutOf.subarray(weakest * S, (weakest + 1) * S), candidateCount);
+      dom.candidates = cand;
+      dom.unstable = unstable;
+      candidates.push(xOf.slice(weakest * n, (weakest + 1) * n));
+    } else candidates.push(null);
+    bounded.push({ domain: dom, lower: boxObjective(pl) });
+  });
+  return { bounded, candidates, passes };
+}
+
+/**
+ * BaBSR-style scores of a domain's unstable (unsplit) ReLU elements: |c_j|·(−l_j·u_j)/(u_j − l_j),
+ * c_j the weakest row's coefficient on the ReLU's output (layout order), l, u the domain's bounds.
+ * Returns the best `count` as pairs (node index, element), best first, and how many unstable
+ * unsplit elements there are.
+ */
+function reluCandidates(ctx: ReluContext, splits: Int32Array, bounds: Float64Array, aOut: Float64Array, count: number): { cand: Int32Array; unstable: number } {
+  const { layout } = ctx;
+  const S = layout.total;
+  const isSplit = new Set<number>();
+  for (let q = 0; q < splits.length; q += 3) isSplit.add(layout.offsets[layout.nodes.indexOf(splits[q])] + splits[q + 1]);
+  const best: { node: number; j: number; score: number }[] = [];
+  let unstable = 0;
+  layout.nodes.forEach((node, li) => {
+    const size = layout.sizes[li], off = layout.offsets[li];
+    for (let j = 0; j < size; j++) {
+      const l = bounds[off + j], u = bounds[S + off + j];
+      if (!(l < 0 && u > 0) || isSplit.has(off + j)) continue;
+      unstable++;
+      const score = (Math.abs(aOut[off + j]) * (-l * u)) / (u - l) + 1e-12 * (u - l);
+      if (best.length < count || score > best[best.length - 1].score) {
+        best.push({ node, j, score });
+        best.sort((x, y) => y.score - x.score);
+        if (best.length > count) best.pop();
+      }
+    }
+  });
+  const cand = new Int32Array(2 * best.length);
+  best.forEach((b, i) => { cand[2 * i] = b.node; cand[2 * i + 1] = b.j; });
+  return { cand, unstable };
+}
+
+/** The two children of a domain split on ReLU element (node, j): inactive and active; the new split's β starts at 0. */
+export function splitReluDomain(d: ReluDomain, node: number, j: number): [ReluDomain, ReluDomain] {
+  const make = (sign: number): ReluDomain => {
+    const sp = new Int32Array(d.splits.length + 3);
+    sp.set(d.splits);
+    sp[d.splits.length] = node; sp[d.splits.length + 1] = j; sp[d.splits.length + 2] = sign;
+    // β rows keep the parent's (the new split's β, past the end, reads as 0).
+    return { splits: sp, polyLower: d.polyLower, rows: d.rows, alpha: d.alpha, beta: d.beta, bounds: d.bounds, unstable: d.unstable - 1, depth: d.depth + 1 };
+  };
+  return [make(-1), make(1)];
+}
+
+/** The root domain (no splits). */
+export function rootReluDomain(ctx: ReluContext, P: number): ReluDomain {
+  return { splits: new Int32Array(0), polyLower: new Float64Array(P).fill(-Infinity), rows: new Int32Array(0), unstable: rootUnstable(ctx), depth: 0 };
+}

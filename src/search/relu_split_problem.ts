@@ -1,0 +1,231 @@
+import { proveSplitsEmpty } from '../bounds/beta.js';
+import { buildNetLP, getHighs, type Highs } from '../bounds/lp.js';
+import { dualLowerBound, type SparseLP } from '../bounds/lp_dual.js';
+import type { SplitSet } from '../bounds/types.js';
+import { forward } from '../net/forward.js';
+import type { Network } from '../net/network.js';
+import type { PropertyDisjunct } from '../spec/property.js';
+import type { BnbProblem, BoundedDomain } from './bnb.js';
+import { boundBoxByLp } from './box_lp.js';
+import { boxObjective } from './box_bounding.js';
+import { checkCandidate, violation, type Counterexample } from './counterexample.js';
+import { boundReluDomains, domainBounds, reluRootContext, rootReluDomain, splitReluDomain, type ReluBatchResult, type ReluContext, type ReluDomain } from './relu_split.js';
+
+/** The settings ReLU-split branch and bound reads (a subset of verify's, same names). */
+export interface ReluSplitSettings {
+  betaIterations: number;
+  betaRootIterations: number;
+  betaIntermediateIterations: number;
+  betaLrAlpha: number;
+  betaLrBeta: number;
+  /** Candidates bounded per split decision (1 = BaBSR; k > 1 = filtered smart branching over BaBSR's top k). */
+  fsbCandidates: number;
+  reluRebound: boolean;
+  lpMaxUnstable: number;
+  lpTimeLimit: number;
+}
+
+/**
+ * Objective values at the given inputs (forward pass) and the first that validates as a
+ * counterexample of the disjunct (re-checked on `checkNet` with float32 emulation, see
+ * checkCandidate): values are witnesses only, never bounds.
+ */
+export function tryPoints(net: Network, checkNet: Network, dj: PropertyDisjunct, points: Float64Array[]): { values: Float64Array; cex?: Counterexample } {
+  const n = net.inputSize, m = net.outputSize;
+  const values = new Float64Array(points.length);
+  if (points.length === 0) return { values };
+  const xs = new Float64Array(points.length * n);
+  points.forEach((x, i) => xs.set(x, i * n));
+  const ys = forward(net, xs, points.length);
+  for (let i = 0; i < points.length; i++) {
+    values[i] = violation(ys, i * m, dj.outputs);
+    if (values[i] <= 0) {
+      const cex = checkCandidate(checkNet, points[i], dj);
+      if (cex) return { values, cex };
+    }
+  }
+  return { values };
+}
+
+/**
+ * Whether the LP's constraints are proved contradictory: HiGHS (zero objective) reports the LP
+ * infeasible and its dual ray y (or −y) gives, through weak duality with every rounding charged
+ * (`dualLowerBound`), a lower bound > 0 of the zero objective over the feasible set — which is
+ * possible only when that set is empty. A validated Farkas certificate; the solver is not trusted.
+ */
+export function proveLpInfeasible(highs: Highs, lp: SparseLP, timeLimit: number): boolean {
+  let model;
+  try {
+    model = highs.createModel({
+      numCols: lp.numCols, numRows: lp.numRows, colCost: new Float64Array(lp.numCols), colLower: lp.colLower, colUpper: lp.colUpper,
+      rowLower: lp.rowLower, rowUpper: lp.rowUpper,
+      matrix: { format: 'csr', numRows: lp.numRows, numCols: lp.numCols, starts: lp.starts, indices: lp.indices, values: lp.values },
+    });
+    model.options.set({ output_flag: false });
+    if (timeLimit > 0 && Number.isFinite(timeLimit)) model.options.set('time_limit', timeLimit);
+    model.run();
+    if (model.getModelStatus() !== highs.constants.modelStatus.infeasible) return false;
+    const ray = model.getDualRay();
+    if (!ray) return false;
+    const zero = new Float64Array(lp.numCols);
+    const y = Float64Array.from(ray.values);
+    if (dualLowerBound(lp, zero, y) > 0) return true;
+    return dualLowerBound(lp, zero, y.map((v) => -v)) > 0;
+  } catch {
+    return false;
+  } finally {
+    model?.dispose();
+  }
+}
+
+/**
+ * Branch and bound on ReLU splits for one disjunct (see relu_split.ts): each expansion splits a
+ * domain on its best BaBSR candidate (or, with `fsbCandidates` > 1, the candidate whose children
+ * are bounded best: filtered smart branching), children bounded by β-CROWN warm-started from the
+ * parent. Domains with few unstable ReLUs left go to the triangle LP with all split constraints
+ * (HiGHS, dual-validated: box_lp.ts), which refutes them when its bound is > 0 and decides them
+ * when none is left; its optimum is tried as a counterexample. Every domain's minimising input
+ * is tried too.
+ */
+export class ReluSplitProblem implements BnbProblem<ReluDomain> {
+  gaveUp = 0;
+  boundedDomains = 0;
+  /** Backward passes and milliseconds spent in β-CROWN (per-domain cost reporting). */
+  passes = 0;
+  boundMs = 0;
+  /** Domains refuted by a proof that their split set is empty. */
+  emptyProved = 0;
+  ctx!: ReluContext;
+  private pending: Counterexample | undefined;
+  private msPerDomain = 0;
+  private highs: Highs | null = null;
+
+  constructor(
+    readonly net: Network,
+    readonly checkNet: Network,
+    readonly dj: PropertyDisjunct,
+    readonly s: ReluSplitSettings,
+    readonly deadline = Infinity,
+    readonly signal?: AbortSignal,
+  ) {}
+
+  private beta(iterations: number) {
+    return { iterations, lrAlpha: this.s.betaLrAlpha, lrBeta: this.s.betaLrBeta, stopAbove: 0 };
+  }
+
+  private bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal): ReluBatchResult & { cex?: Counterexample } {
+    const t0 = performance.now();
+    const res = boundReluDomains(this.ctx, doms, this.beta(iterations), Math.max(1, this.s.fsbCandidates), signal, this.s.reluRebound);
+    this.boundMs += performance.now() - t0;
+    this.passes += res.passes;
+    this.boundedDomains += doms.length;
+    const at = res.candidates.flatMap((c, k) => (c ? [k] : []));
+    const { values, cex } = tryPoints(this.net, this.checkNet, this.dj, at.map((k) => res.candidates[k]!));
+    at.forEach((k, i) => { res.bounded[k].upper = values[i]; });
+    return cex ? { ...res, cex } : res;
+  }
+
+  async roots(): Promise<BoundedDomain<ReluDomain>[]> {
+    this.ctx = reluRootContext(this.net, this.dj, this.signal, this.s.betaIntermediateIterations);
+    const res = this.bound([rootReluDomain(this.ctx, this.dj.outputs.length)], this.s.betaRootIterations, this.signal);
+    if (res.cex) this.pending = res.cex;
+    return res.bounded;
+  }
+
+  async expand(allParents: BoundedDomain<ReluDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<ReluDomain>[]; witness?: unknown }> {
+    if (this.pending) return { children: [], witness: this.pending };
+    // Bounding is synchronous: near the deadline expand only what fits in half the time left.
+    let parents = allParents, untouched: BoundedDomain<ReluDomain>[] = [];
+    const left = this.deadline - performance.now();
+    if (this.msPerDomain > 0 && Number.isFinite(left)) {
+      const fit = Math.max(1, Math.floor((0.5 * left) / (this.msPerDomain * 2 * Math.max(1, this.s.fsbCandidates))));
+      if (fit < parents.length) { untouched = parents.slice(fit); parents = parents.slice(0, fit); }
+    }
+    const t0 = performance.now();
+    const children: BoundedDomain<ReluDomain>[] = [...untouched];
+    // LP leaves first: domains with few unstable ReLUs left.
+    const toSplit: BoundedDomain<ReluDomain>[] = [];
+    for (const p of parents) {
+      const d = p.domain;
+      if (this.s.lpMaxUnstable > 0 && d.unstable <= this.s.lpMaxUnstable || !d.candidates || d.candidates.length === 0) {
+        const leaf = await this.lpLeaf(p, signal);
+        if (leaf.cex) return { children: [], witness: leaf.cex };
+        if (leaf.refuted) continue;
+        if (!d.candidates || d.candidates.length === 0) { this.gaveUp++; continue; }
+      }
+      toSplit.push(p);
+    }
+    const k = Math.max(1, this.s.fsbCandidates);
+    const kids: ReluDomain[] = [];
+    const plan: number[] = [];
+    for (const p of toSplit) {
+      const c = p.domain.candidates!;
+      const trials = Math.min(k, c.length / 2);
+      plan.push(trials);
+      for (let t = 0; t < trials; t++) kids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1]));
+    }
+    if (kids.length > 0) {
+      const res = this.bound(kids, this.s.betaIterations, signal);
+      if (res.cex) return { children: [], witness: res.cex };
+      let at = 0;
+      for (const trials of plan) {
+        let best = -Infinity, bestAt = at;
+        for (let t = 0; t < trials; t++) {
+          const a = res.bounded[at + 2 * t], b = res.bounded[at + 2 * t + 1];
+          const score = Math.min(a.lower, 0) + Math.min(b.lower, 0);
+          if (score > best) { best = score; bestAt = at + 2 * t; }
+        }
+        children.push(res.bounded[bestAt], res.bounded[bestAt + 1]);
+        at += 2 * trials;
+      }
+      const ms = (performance.now() - t0) / kids.length;
+      this.msPerDomain = this.msPerDomain === 0 ? ms : 0.7 * this.msPerDomain + 0.3 * ms;
+    }
+    return { children };
+  }
+
+  /**
+   * The triangle LP over the whole box with every split constraint of the domain (root bounds
+   * clamped by the splits): refutes the domain when its dual-validated bound is > 0; its optimum
+   * is tried as a counterexample. Updates the domain's polytope bounds in place.
+   */
+  private async lpLeaf(b: BoundedDomain<ReluDomain>, signal: AbortSignal): Promise<{ refuted: boolean; cex?: Counterexample }> {
+    const left = (this.deadline - performance.now()) / 1000;
+    if (left < 0.05 || signal.aborted) return { refuted: false };
+    this.highs ??= await getHighs();
+    const d = b.domain;
+    const splits: SplitSet = new Map();
+    for (let q = 0; q < d.splits.length; q += 3) {
+      const k = d.splits[q], size = this.net.values[this.net.nodes[k].inputs[0]].size;
+      let sg = splits.get(k);
+      if (!sg) { sg = new Int8Array(size); splits.set(k, sg); }
+      sg[d.splits[q + 1]] = d.splits[q + 2];
+    }
+    const { nb: nodes, empty } = domainBounds(this.ctx, [d], false);
+    if (empty[0]) { this.emptyProved++; b.lower = Infinity; return { refuted: true }; }
+    const view = { lo: this.ctx.lo, hi: this.ctx.hi, nodes, polyLower: d.polyLower, relu: d.splits, age: 0, depth: d.depth };
+    const res = boundBoxByLp(this.highs, this.net, this.ctx.rows, view, Math.min(this.s.lpTimeLimit, 0.5 * left), signal);
+    const pl = Float64Array.from(d.polyLower);
+    for (let p = 0; p < pl.length; p++) if (res.polyLower[p] > pl[p]) pl[p] = res.polyLower[p];
+    d.polyLower = pl;
+    b.lower = boxObjective(pl);
+    const { cex } = tryPoints(this.net, this.checkNet, this.dj, res.candidates);
+    if (cex) return { refuted: false, cex };
+    if (b.lower > 0) return { refuted: true };
+    // An LP without an optimum (infeasible: the splits may leave no input) proves nothing by
+    // itself; a sound proof that the split set is empty refutes the domain: HiGHS's Farkas ray
+    // validated by weak duality, or β-CROWN on the zero function.
+    if (proveLpInfeasible(this.highs, buildNetLP(this.net, nodes, 0, this.net.outputIds[0], splits), Math.min(this.s.lpTimeLimit, 0.5 * left))) {
+      this.emptyProved++;
+      b.lower = Infinity;
+      return { refuted: true };
+    }
+    const region = { batch: 1, lo: this.ctx.lo, hi: this.ctx.hi };
+    if (proveSplitsEmpty(this.net, nodes, region, splits, { lrAlpha: this.s.betaLrAlpha, iterations: 200, decay: 0.99 }, signal)[0]) {
+      this.emptyProved++;
+      b.lower = Infinity;
+      return { refuted: true };
+    }
+    return { refuted: false };
+  }
+}
