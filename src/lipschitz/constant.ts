@@ -8,6 +8,7 @@ import { resolveSettings } from '../util/settings.js';
 import { globalLipschitz } from './global.js';
 import { localLipschitz } from './local.js';
 import { gradientsAt, searchLower, secantsAround, type SecantWitness } from './lower.js';
+import { dualOf, normUp } from './norms.js';
 
 /**
  * The Lipschitz interval [lower, upper] of a scalar objective g = row·y over a box (or over all
@@ -35,8 +36,10 @@ export interface LipschitzSettings {
   ascentSteps: number;
   /** Boxes split per branch-and-bound step (their children are bounded in one batch). Default 32. */
   batch: number;
-  /** Boxes with at most this many unstable ReLUs take the max over activation patterns (see local.ts). Default 6. */
-  enumerate: number;
+  /** Partial activation patterns evaluated per box to refine its bound (see local.ts, patternRefine). Default 256. */
+  patterns: number;
+  /** Only boxes with at most this many unstable ReLUs are refined by patterns. Default 12. */
+  patternsMaxUnstable: number;
   /** Random points per child box for the lower bound (besides its centre). Default 2. */
   childSamples: number;
   /** Seed of the sampling. Default 0. */
@@ -52,7 +55,8 @@ export const LIPSCHITZ_DEFAULTS: LipschitzSettings = {
   samples: 256,
   ascentSteps: 20,
   batch: 32,
-  enumerate: 6,
+  patterns: 256,
+  patternsMaxUnstable: 12,
   childSamples: 2,
   seed: 0,
   globalSearchRadius: 1,
@@ -116,6 +120,7 @@ export async function lipschitzInterval(
   for (let j = 0; j < m; j++) if (!Number.isFinite(row[j])) throw new InputError(`the objective: entry ${j} (${row[j]}) is not a finite number`);
   const rng = new Rng(s.seed);
   const norm = s.norm;
+  const q = dualOf(norm);
   const glob = globalLipschitz(net, row, norm).upper[0];
   const trace: LipschitzTracePoint[] = [];
   const elapsed = () => (performance.now() - start) / 1000;
@@ -145,8 +150,13 @@ export async function lipschitzInterval(
   if (lo.length !== n || hi.length !== n) throw new InputError(`the region has ${lo.length} values; the network takes ${n} inputs`);
   for (let i = 0; i < n; i++) if (!(lo[i] <= hi[i])) throw new InputError(`the region is empty or NaN at input ${i} (lo ${lo[i]} > hi ${hi[i]})`);
   let best = searchLower(net, row, norm, lo, hi, rng, { samples: s.samples, ascentSteps: s.ascentSteps });
-  const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { global: Float64Array.of(glob), enumerate: s.enumerate });
+  const rootStart = performance.now();
+  const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { global: Float64Array.of(glob), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
   const rootUpper = rootLocal.dual[0];
+  // Batches sized so that one takes about half a second (a batch is never interrupted: the
+  // timeout is checked between batches), from the time the root box took.
+  const perBox = (performance.now() - rootStart) / 1000;
+  const batch = Math.max(1, Math.min(s.batch, Math.floor(0.5 / Math.max(perBox, 1e-4))));
   const closed = (lower: number, upper: number) => upper - lower <= s.eps * lower || upper <= lower;
   note(best.lower, rootUpper);
   if (closed(best.lower, rootUpper)) return done(best, rootUpper, rootUpper, 1);
@@ -158,7 +168,7 @@ export async function lipschitzInterval(
     boxes.forEach((b, d) => { blo.set(b.lo, d * n); bhi.set(b.hi, d * n); });
     const region = { batch: D, lo: blo, hi: bhi };
     const nodes = crownIntermediate({ net, region });
-    const loc = localLipschitz(net, region, row, norm, { nodes, global: Float64Array.of(glob), enumerate: s.enumerate });
+    const loc = localLipschitz(net, region, row, norm, { nodes, global: Float64Array.of(glob), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
     const per = 1 + s.childSamples;
     const xs = new Float64Array(D * per * n);
     for (let d = 0; d < D; d++) {
@@ -171,8 +181,17 @@ export async function lipschitzInterval(
     }
     const grads = gradientsAt(net, row, xs, D * per);
     const out: BoundedDomain<LipBox>[] = [];
+    const mask = new Uint8Array(n);
     for (let d = 0; d < D; d++) {
-      const w = secantsAround(net, row, norm, blo.subarray(d * n, (d + 1) * n), bhi.subarray(d * n, (d + 1) * n), xs.subarray(d * per * n, (d + 1) * per * n), grads.subarray(d * per * n, (d + 1) * per * n), per);
+      // Secant pairs (the costly part) only around points whose gradient norm could raise the
+      // best slope; the gradient only picks candidates, the pair's re-evaluation is the bound.
+      for (let i = 0; i < n; i++) mask[i] = blo[d * n + i] < bhi[d * n + i] ? 1 : 0;
+      const pick: number[] = [];
+      for (let k = 0; k < per; k++) if (normUp(grads, (d * per + k) * n, n, q, mask) > best.lower) pick.push(d * per + k);
+      if (pick.length === 0) continue;
+      const px = new Float64Array(pick.length * n), pg = new Float64Array(pick.length * n);
+      pick.forEach((k, j) => { px.set(xs.subarray(k * n, (k + 1) * n), j * n); pg.set(grads.subarray(k * n, (k + 1) * n), j * n); });
+      const w = secantsAround(net, row, norm, blo.subarray(d * n, (d + 1) * n), bhi.subarray(d * n, (d + 1) * n), px, pg, pick.length);
       if (w.lower > best.lower) best = w;
     }
     for (let d = 0; d < D; d++) {
@@ -223,7 +242,7 @@ export async function lipschitzInterval(
         return { children: kids.length ? bound(kids) : [] };
       },
     },
-    { batch: s.batch, deadline: start + s.timeout * 1000, diveFraction: 0 },
+    { batch, deadline: start + s.timeout * 1000, diveFraction: 0 },
     controller.signal,
     (st) => {
       const U = upperOf(st);

@@ -12,11 +12,15 @@ export interface LocalLipschitzOptions {
   /** Global bounds of the rows already computed (R values, see globalLipschitz): clamps the result. */
   global?: Float64Array;
   /**
-   * Boxes with at most this many unstable ReLU-like elements also get the maximum over their
-   * activation patterns (each unstable element's derivative fixed to one of its two slopes),
-   * which is tighter than the interval [a, 1] on boxes that a kink crosses. Default 0 (off).
+   * Refine each box by activation patterns: up to this many partial patterns are evaluated per
+   * box (see patternRefine), which is far tighter than the interval [a, 1] on boxes that a few
+   * kinks cross. Default 0 (off).
    */
-  enumerate?: number;
+  patterns?: number;
+  /** Per row: partial patterns whose bound is at most this are not split further (default 0). */
+  target?: Float64Array;
+  /** Only boxes with at most this many unstable ReLU-like elements are refined by patterns. Default 12. */
+  patternsMaxUnstable?: number;
 }
 
 export interface LocalLipschitzResult {
@@ -49,7 +53,7 @@ export function localLipschitz(net: Network, region: BatchRegion, rows: Float64A
   const box: BatchRegion = { batch: D, lo: region.lo, hi: region.hi };
   const nodes = opts.nodes ?? crownIntermediate({ net, region: box });
   const { lo, hi } = intervalJacobian(net, D, rows, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }));
-  const patterns = (opts.enumerate ?? 0) > 0 ? patternBounds(net, region, nodes, rows, R, norm, opts.enumerate!) : null;
+  const patterns = (opts.patterns ?? 0) > 0 ? Array.from({ length: D }, (_, d) => patternRefine(net, region, d, nodes, rows, R, norm, opts.patterns!, opts.patternsMaxUnstable ?? 12, opts.target)) : null;
   const global = opts.global ?? globalLipschitz(net, rows, norm).upper;
   const q = dualOf(norm);
   const dual = new Float64Array(D * R);
@@ -80,45 +84,83 @@ export function localLipschitz(net: Network, region: BatchRegion, rows: Float64A
   return { dual, perCoord };
 }
 
+/** Bounds of the kinked elements' inputs of one domain, tiled for P patterns. */
+interface PatternBatch {
+  /** Per kinked value id: lo/hi of P patterns. */
+  bounds: Map<number, { lo: Float64Array; hi: Float64Array }>;
+}
+
 /**
- * Per domain with 1..maxUnstable unstable ReLU-like elements: the interval Jacobian for every
- * activation pattern of those elements (an unstable element's input bounds cut to [lo, 0] or
- * [0, hi], so its derivative range is one slope), and per row the largest dual norm and
- * per-coordinate magnitude over the patterns. Sound: almost every point of the box has each
- * element on one side, where the gradient is the product with that side's slope (kinks are a
- * null set, and where an input is 0 on an open set its own gradient is 0 there).
+ * Refine one box's bound by activation patterns of its unstable ReLU-like elements (input bounds
+ * straddling 0), split one element at a time, earliest op first: a partial pattern cuts each
+ * assigned element's input bounds to [lo, 0] or [0, hi], so its derivative is one slope, and the
+ * interval Jacobian of the partial pattern bounds every gradient of the points where the
+ * assigned elements are on those sides. Almost every point of the box is on one side of every
+ * element (kinks are a null set; where an input is 0 on an open set its own gradient is 0
+ * there), and the Lipschitz constant of g over the box is the essential supremum of ‖∇g‖_q, so
+ * the maximum over any cover of partial patterns is sound. A pattern whose bound is at most
+ * `target` (every row) is not split further; after `maxEvals` evaluations the unevaluated
+ * patterns count with their parent's bound. Returns null when no element (or more than
+ * `maxUnstable`) is unstable.
  */
-function patternBounds(net: Network, region: BatchRegion, nodes: NodeBounds, rows: Float64Array, R: number, norm: Norm, maxUnstable: number): ({ dual: Float64Array; perCoord: Float64Array } | null)[] {
-  const n = net.inputSize, D = region.batch;
+function patternRefine(net: Network, region: BatchRegion, d: number, nodes: NodeBounds, rows: Float64Array, R: number, norm: Norm, maxEvals: number, maxUnstable: number, target?: Float64Array): { dual: Float64Array; perCoord: Float64Array } | null {
+  const n = net.inputSize;
   const q = dualOf(norm);
-  const kinked = net.nodes.filter((nd) => nd.kind.breakpoints === 'relu');
-  const out: ({ dual: Float64Array; perCoord: Float64Array } | null)[] = [];
+  const kinked = net.nodes.filter((nd) => nd.kind.breakpoints === 'relu').map((nd) => nd.inputs[0]);
+  const unstable: { v: number; j: number }[] = [];
+  for (const v of kinked) {
+    const size = net.values[v].size;
+    const lo = nodes.lo[v]!, hi = nodes.hi[v]!;
+    for (let j = 0; j < size; j++) if (lo[d * size + j] < 0 && hi[d * size + j] > 0) unstable.push({ v, j });
+  }
+  const K = unstable.length;
+  if (K === 0 || K > maxUnstable) return null;
   const mask = new Uint8Array(n);
-  for (let d = 0; d < D; d++) {
-    const unstable: { v: number; j: number }[] = [];
-    for (const nd of kinked) {
-      const v = nd.inputs[0], size = net.values[v].size;
-      const lo = nodes.lo[v]!, hi = nodes.hi[v]!;
-      for (let j = 0; j < size; j++) if (lo[d * size + j] < 0 && hi[d * size + j] > 0) unstable.push({ v, j });
+  for (let i = 0; i < n; i++) mask[i] = region.lo[d * n + i] < region.hi[d * n + i] ? 1 : 0;
+  const dual = new Float64Array(R), perCoord = new Float64Array(R * n);
+  const take = (dv: Float64Array, pc: Float64Array, o: number) => {
+    for (let r = 0; r < R; r++) {
+      const v = dv[o * R + r];
+      if (!(v <= dual[r])) dual[r] = v === v ? v : Infinity;
+      for (let i = 0; i < n; i++) { const c = pc[(o * R + r) * n + i]; if (!(c <= perCoord[r * n + i])) perCoord[r * n + i] = c === c ? c : Infinity; }
     }
-    if (unstable.length === 0 || unstable.length > maxUnstable) { out.push(null); continue; }
-    const P = 1 << unstable.length;
-    const bounds = new Map<number, { lo: Float64Array; hi: Float64Array }>();
-    for (const nd of kinked) {
-      const v = nd.inputs[0], size = net.values[v].size;
+  };
+  // A partial pattern: +1 / −1 per unstable element assigned so far (0 free), with its parent's bounds.
+  type Item = { sides: Int8Array; next: number; parentDual: Float64Array; parentPer: Float64Array };
+  const rootSides = new Int8Array(K);
+  let queue: Item[] = [];
+  const split = (sides: Int8Array, next: number, pd: Float64Array, pp: Float64Array) => {
+    for (const s of [1, -1]) { const c = Int8Array.from(sides); c[next] = s; queue.push({ sides: c, next: next + 1, parentDual: pd, parentPer: pp }); }
+  };
+  split(rootSides, 0, new Float64Array(R).fill(Infinity), new Float64Array(R * n).fill(Infinity));
+  let evals = 0;
+  const BATCH = 64;
+  while (queue.length > 0) {
+    if (evals >= maxEvals) {
+      for (const it of queue) take(it.parentDual, it.parentPer, 0);
+      break;
+    }
+    const batch = queue.splice(Math.max(0, queue.length - BATCH));
+    const P = batch.length;
+    evals += P;
+    const pb: PatternBatch = { bounds: new Map() };
+    for (const v of kinked) {
+      if (pb.bounds.has(v)) continue;
+      const size = net.values[v].size;
       const lo = new Float64Array(P * size), hi = new Float64Array(P * size);
-      for (let p = 0; p < P; p++) { lo.set(nodes.lo[v]!.subarray(d * size, (d + 1) * size), p * size); hi.set(nodes.hi[v]!.subarray(d * size, (d + 1) * size), p * size); }
-      bounds.set(v, { lo, hi });
+      const sl = nodes.lo[v]!.subarray(d * size, (d + 1) * size), sh = nodes.hi[v]!.subarray(d * size, (d + 1) * size);
+      for (let p = 0; p < P; p++) { lo.set(sl, p * size); hi.set(sh, p * size); }
+      pb.bounds.set(v, { lo, hi });
     }
-    unstable.forEach(({ v, j }, bit) => {
-      const b = bounds.get(v)!, size = net.values[v].size;
-      for (let p = 0; p < P; p++) {
-        if ((p >> bit) & 1) b.lo[p * size + j] = 0; else b.hi[p * size + j] = 0;
+    batch.forEach((it, p) => {
+      for (let e = 0; e < it.next; e++) {
+        const { v, j } = unstable[e];
+        const b = pb.bounds.get(v)!, size = net.values[v].size;
+        if (it.sides[e] > 0) b.lo[p * size + j] = 0; else b.hi[p * size + j] = 0;
       }
     });
-    const { lo, hi } = intervalJacobian(net, P, rows, R, (node) => bounds.get(node.inputs[0]) ?? tile(nodes, node.inputs[0], net.values[node.inputs[0]].size, d, P));
-    for (let i = 0; i < n; i++) mask[i] = region.lo[d * n + i] < region.hi[d * n + i] ? 1 : 0;
-    const dual = new Float64Array(R), perCoord = new Float64Array(R * n);
+    const { lo, hi } = intervalJacobian(net, P, rows, R, (node) => pb.bounds.get(node.inputs[0]) ?? tile(nodes, node.inputs[0], net.values[node.inputs[0]].size, d, P));
+    const dv = new Float64Array(P * R), pc = new Float64Array(P * R * n);
     const mag = new Float64Array(n);
     for (let p = 0; p < P; p++) {
       for (let r = 0; r < R; r++) {
@@ -126,15 +168,22 @@ function patternBounds(net: Network, region: BatchRegion, nodes: NodeBounds, row
         for (let i = 0; i < n; i++) {
           const a = Math.abs(lo[o + i]), b = Math.abs(hi[o + i]);
           mag[i] = mask[i] ? (a > b ? a : b) : 0;
-          if (!(mag[i] <= perCoord[r * n + i])) perCoord[r * n + i] = mag[i] === mag[i] ? mag[i] : Infinity;
+          pc[o + i] = mag[i];
         }
-        const v = normUp(mag, 0, n, q, mask);
-        if (!(v <= dual[r])) dual[r] = v === v ? v : Infinity;
+        dv[p * R + r] = normUp(mag, 0, n, q, mask);
       }
     }
-    out.push({ dual, perCoord });
+    batch.forEach((it, p) => {
+      let done = it.next >= K;
+      if (!done && target) {
+        done = true;
+        for (let r = 0; r < R; r++) if (!(dv[p * R + r] <= target[r])) { done = false; break; }
+      }
+      if (done) take(dv, pc, p);
+      else split(it.sides, it.next, dv.slice(p * R, (p + 1) * R), pc.slice(p * R * n, (p + 1) * R * n));
+    });
   }
-  return out;
+  return { dual, perCoord };
 }
 
 /** Domain d's bounds of value v repeated P times. */
