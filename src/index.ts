@@ -56,4 +56,5 @@ export type { OpLipschitz, LipNorm } from './net/op.js';
 // ---- radius (issue 13) -----------------------------------------------------------------------
 export { radius, RADIUS_DEFAULTS, BoundProver, SplitProver, concretizeBallBox, lipschitzRadius, marginRows, type RadiusOptions, type RadiusResult, type RadiusSettings, type RadiusProver, type RadiusQuestion, type ProverAnswer, type RadiusTracePoint } from './search/radius.js';
 export { ATTACK_DEFAULTS, checkAdversarial, distanceUp, minNormStep, linearRegionAttack, pgdAt, pgdRadiusSearch, lineSearch, type AdversarialExample, type AttackSettings, type InputBox } from './search/attacks.js';
+export { mctsAttack, MCTS_DEFAULTS, type MctsSettings } from './search/mcts.js';
 export { featureRobustness, saliencyFeatures, gridFeatures, readFeatureFile, parseFeatures, imageShape, type Feature, type FeatureRadius, type ImageShape } from './search/features.js';
