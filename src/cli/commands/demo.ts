@@ -19,9 +19,9 @@ import { printJson } from '../output.js';
 export const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
 /** Digits shown, tolerance and time per digit: the demo stays within a few seconds. */
-export const DEMO_DIGITS = 10;
+export const DEMO_DIGITS = 5;
 export const DEMO_EPS = 1e-3;
-export const DEMO_SECONDS_PER_DIGIT = 1;
+export const DEMO_SECONDS_PER_DIGIT = 2;
 
 /** Cheaper attacks and provers than `radius`'s defaults (the demo favours speed). */
 const DEMO_SETTINGS = {
