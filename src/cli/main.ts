@@ -124,6 +124,34 @@ export function buildCli(argv: string[]) {
     (a) => guarded(async () => (await import('./commands/lipschitz.js')).runLipschitz(a as any)))
     // ---- reach (issue 10 B) ----
     // ---- relu, regions (issue 11) ----
+    .command('relu <model> [region]', 'which ReLUs are stable over a region (active/inactive/unstable, with the tier that proved it); --prune writes the equivalent smaller network', (y) =>
+      modelArg(y)
+        .positional('region', { type: 'string', describe: 'input region: a box (.json {"lo","hi"}) or a VNN-LIB property (.vnnlib; the hull of its boxes)' })
+        .option('box', { type: 'string', describe: 'input box: JSON file {"lo": [...], "hi": [...]}' })
+        .option('vnnlib', { type: 'string', describe: 'VNN-LIB property: the hull of its disjuncts\' input boxes' })
+        .option('center', { type: 'string', describe: 'ball centre (comma-separated), with --radius' })
+        .option('radius', { type: 'number', describe: 'ball radius (≥ 0)' })
+        .option('norm', { type: 'string', describe: 'ball norm: inf (default), 2 or 1 (the LPs/MILPs use its box hull)' })
+        .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
+        .option('method', { type: 'string', choices: ['ibp', 'crown', 'lp', 'milp'], default: 'milp', describe: 'run every tier up to this one' })
+        .option('milp-time', { type: 'string', describe: 'seconds per MILP (one side of one ReLU; > 0, default 20)' })
+        .option('prune', { type: 'string', describe: 'write the equivalent pruned network here (.onnx or .json, atomically)' })
+        .epilogue(example('lipcert relu ../shared/benchmarks/mnistfc/onnx/mnist-net_256x2.onnx ../shared/benchmarks/mnistfc/vnnlib/prop_0_0.03.vnnlib --prune /tmp/pruned.onnx', 'exact ReLU stability of mnist-net_256x2 on an ε = 0.03 ball, and the pruned network')),
+    (a) => guarded(async () => (await import('./commands/relu.js')).runRelu(a as any)))
+    .command('regions <model> [region]', 'activation regions: the pattern and affine map at a point, the regions of a 2-input net (--enumerate, --plot), or a proved count by sampling', (y) =>
+      modelArg(y)
+        .positional('region', { type: 'string', describe: 'input region: a box (.json {"lo","hi"}) or a VNN-LIB property (.vnnlib; its first box)' })
+        .option('box', { type: 'string', describe: 'input box: JSON file {"lo": [...], "hi": [...]}' })
+        .option('vnnlib', { type: 'string', describe: 'VNN-LIB property: its first input box' })
+        .option('center', { type: 'string', describe: 'ball centre (comma-separated), with --radius (its box hull is used)' })
+        .option('radius', { type: 'number', describe: 'ball radius (≥ 0)' })
+        .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
+        .option('at', { type: 'string', describe: 'a point: its activation pattern, affine map W·x + b and region inequalities' })
+        .option('enumerate', { type: 'boolean', describe: 'list every full-dimensional linear region meeting the box (2-input networks)' })
+        .option('sample', { type: 'string', describe: 'sample N points: a proved lower bound on the number of regions and a Chao1 estimate' })
+        .option('plot', { type: 'string', describe: 'draw the regions of a 2-input network inside the box (SVG)' })
+        .epilogue(example('lipcert regions ../shared/benchmarks/mnistfc/onnx/mnist-net_256x2.onnx ../shared/benchmarks/mnistfc/vnnlib/prop_0_0.03.vnnlib --sample 2000', 'a proved lower bound on the number of linear regions of mnist-net_256x2 on an ε = 0.03 ball')),
+    (a) => guarded(async () => (await import('./commands/regions.js')).runRegions(a as any)))
     // ---- radius (issue 13) ----
     .command('radius <model>', 'maximum safe radius at a point as a certified interval [lower proved, upper = a re-checked adversarial example]', (y) =>
       modelArg(y)

@@ -124,8 +124,13 @@ export interface WitnessRegion {
   ball?: { center: Float64Array; radius: number; norm: '1' | '2' | 'inf' };
 }
 
-/** The region witnesses must lie in (see WitnessRegion). */
-export function witnessRegion(region: Region, n: number): WitnessRegion {
+/** The region witnesses must lie in (see WitnessRegion); a BatchRegion (batch 1) is read through its ball, if any, and its box. */
+export function witnessRegion(region: Region | BatchRegion, n: number): WitnessRegion {
+  if ('batch' in region) {
+    if (!region.ball) return { lo: region.lo.slice(0, n), hi: region.hi.slice(0, n) };
+    const w = witnessRegion({ kind: 'ball', center: region.ball.center.slice(0, n), radius: region.ball.radius, norm: region.ball.norm, domain: { lo: region.lo.slice(0, n), hi: region.hi.slice(0, n) } }, n);
+    return w;
+  }
   if (region.kind === 'box') return { lo: Float64Array.from(region.lo), hi: Float64Array.from(region.hi) };
   const { center, radius, norm, domain } = region;
   const lo = new Float64Array(n), hi = new Float64Array(n);
@@ -540,13 +545,13 @@ function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBou
  * region in real arithmetic; with `milp`, an element reported unstable without a timeout has
  * two witnesses of opposite signs (so the milp tier is exact up to its timeouts).
  */
-export async function reluStability(net: Network, region: Region, settings: Partial<ReluSettings> = {}): Promise<StabilityResult> {
+export async function reluStability(net: Network, region: Region | BatchRegion, settings: Partial<ReluSettings> = {}): Promise<StabilityResult> {
   const s: ReluSettings = { ...RELU_DEFAULTS, ...settings };
   if (!RELU_TIERS.includes(s.method)) throw new InputError(`unknown method '${s.method}' (use ${RELU_TIERS.join(', ')})`);
   if (!(s.milpTime > 0)) throw new InputError(`the MILP time limit (${s.milpTime}) must be a positive number of seconds`);
   const relus = reluNodes(net);
   if (relus.length === 0) throw new InputError(`${net.meta.source}: the network has no ReLU`);
-  const batch = regionToBatch(region, net.inputSize);
+  const batch = 'batch' in region ? checkedBatch(region, net.inputSize) : regionToBatch(region, net.inputSize);
   const w = witnessRegion(region, net.inputSize);
   const tierIndex = RELU_TIERS.indexOf(s.method);
   const seconds: Record<ReluTier, number> = { ibp: 0, crown: 0, lp: 0, milp: 0 };
@@ -614,6 +619,13 @@ export async function reluStability(net: Network, region: Region, settings: Part
     }
   }
   return { method: s.method, layers, nodes, region: batch, seconds, milps };
+}
+
+/** A batch-1 region of the right dimension (else InputError). */
+function checkedBatch(region: BatchRegion, n: number): BatchRegion {
+  if (region.batch !== 1 || region.lo.length !== n || region.hi.length !== n) throw new InputError(`the region has ${region.lo.length / Math.max(1, region.batch)} values; the network takes ${n} inputs`);
+  for (let i = 0; i < n; i++) if (!(region.lo[i] <= region.hi[i])) throw new InputError(`the region is empty or NaN at input ${i}`);
+  return region;
 }
 
 const upstreamCache = new WeakMap<Network, Uint8Array>();
