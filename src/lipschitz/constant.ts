@@ -150,13 +150,8 @@ export async function lipschitzInterval(
   if (lo.length !== n || hi.length !== n) throw new InputError(`the region has ${lo.length} values; the network takes ${n} inputs`);
   for (let i = 0; i < n; i++) if (!(lo[i] <= hi[i])) throw new InputError(`the region is empty or NaN at input ${i} (lo ${lo[i]} > hi ${hi[i]})`);
   let best = searchLower(net, row, norm, lo, hi, rng, { samples: s.samples, ascentSteps: s.ascentSteps });
-  const rootStart = performance.now();
   const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { global: Float64Array.of(glob), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
   const rootUpper = rootLocal.dual[0];
-  // Batches sized so that one takes about half a second (a batch is never interrupted: the
-  // timeout is checked between batches), from the time the root box took.
-  const perBox = (performance.now() - rootStart) / 1000;
-  const batch = Math.max(1, Math.min(s.batch, Math.floor(0.5 / Math.max(perBox, 1e-4))));
   const closed = (lower: number, upper: number) => upper - lower <= s.eps * lower || upper <= lower;
   note(best.lower, rootUpper);
   if (closed(best.lower, rootUpper)) return done(best, rootUpper, rootUpper, 1);
@@ -223,6 +218,8 @@ export async function lipschitzInterval(
   };
 
   const controller = new AbortController();
+  const deadline = start + s.timeout * 1000;
+  const CHUNK = 8;
   let boxes = 1;
   // Boxes that cannot be split further (a float interval of one ulp) keep their bound here.
   let unsplittable = -Infinity;
@@ -233,16 +230,28 @@ export async function lipschitzInterval(
       roots: async () => [{ domain: { lo, hi, perCoord: rootLocal.perCoord.slice(0, n) }, lower: -rootUpper }],
       expand: async (parents) => {
         const kids: { lo: Float64Array; hi: Float64Array }[] = [];
+        const parentOf: BoundedDomain<LipBox>[] = [];
         for (const p of parents) {
           const c = split(p.domain);
           if (c.length === 0) unsplittable = Math.max(unsplittable, -p.lower);
-          kids.push(...c);
+          for (const k of c) { kids.push(k); parentOf.push(p); }
         }
-        boxes += kids.length;
-        return { children: kids.length ? bound(kids) : [] };
+        // Bounded in chunks with the deadline checked between them (a batch may be slow on big
+        // networks); children left at the deadline keep their parent's bound (they lie inside it).
+        const children: BoundedDomain<LipBox>[] = [];
+        for (let c0 = 0; c0 < kids.length; c0 += CHUNK) {
+          if (performance.now() >= deadline) {
+            for (let k = c0; k < kids.length; k++) children.push({ domain: { ...kids[k], perCoord: parentOf[k].domain.perCoord }, lower: parentOf[k].lower });
+            break;
+          }
+          const part = kids.slice(c0, c0 + CHUNK);
+          boxes += part.length;
+          children.push(...bound(part));
+        }
+        return { children };
       },
     },
-    { batch, deadline: start + s.timeout * 1000, diveFraction: 0 },
+    { batch: s.batch, deadline, diveFraction: 0 },
     controller.signal,
     (st) => {
       const U = upperOf(st);

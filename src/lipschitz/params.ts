@@ -10,7 +10,9 @@ import { intervalTransposeProduct, timesInto } from './interval_jacobian.js';
 /**
  * Lipschitz constants with respect to the parameters θ (every weight and bias of the dense ops,
  * jointly, in the Euclidean norm), uniformly over an input box X and the ball ‖θ − θ₀‖₂ ≤ ρ,
- * for a sequential network (each op reads the previous op's output):
+ * for a sequential network (each op reads the previous op's output) of dense layers, elementwise
+ * activations, reshapes and elementwise affine ops (input normalisation, BatchNormalization:
+ * taken as constants, not parameters):
  * - `output`: sup ‖∇_θ g‖₂ of g = c·y;  `loss`: sup ‖∇_θ ℓ‖₂ of ℓ = ½‖y − t‖² (mse) or
  *   −log softmax(y)_c (ce);  `loss-grad`: a Lipschitz constant of θ ↦ ∇_θ ℓ (the smoothness
  *   constant: SGD is stable with steps up to 1/L).
@@ -56,7 +58,14 @@ function chainOf(net: Network): Layer[] {
     if (node.inputs.length !== 1 || node.inputs[0] !== prev) throw new InputError(`--wrt params needs a sequential network: node '${node.name}' (${node.kind.onnx}) does not read just the previous op's output`);
     const lip = node.kind.lipschitz;
     const dense = lip?.parameters?.(node.params) ?? null;
-    if (!dense && !node.kind.reshapeOnly && !(lip?.jacobian && node.kind.isAffine?.(node.params)) && !lip?.derivativeRange) {
+    // Fixed affine ops are allowed only when elementwise (input normalisation, BatchNormalization,
+    // taken as constants); any other affine op (Conv, a Gemm of another form) has weights that
+    // this mode would silently leave out of θ.
+    const fixedAffine = !dense && !node.kind.reshapeOnly && node.kind.isAffine?.(node.params);
+    if (fixedAffine && !(lip?.jacobian && node.kind.elementwiseAffine?.(node.params, net.values[node.inputs[0]].size))) {
+      throw new InputError(`--wrt params supports dense layers (Gemm/MatMul with a constant weight), elementwise ops and reshapes; node '${node.name}' (${node.kind.onnx}) is not one of them`);
+    }
+    if (!dense && !node.kind.reshapeOnly && !fixedAffine && !lip?.derivativeRange) {
       throw new InputError(`--wrt params: op ${node.kind.onnx} (node '${node.name}') has no Lipschitz semantics`);
     }
     layers.push({ k, node, dense });
