@@ -10,7 +10,7 @@ import { opKind } from '../../src/net/registry.js';
 import { matrixNorm } from '../../src/net/ops/lipschitz_impl.js';
 import { sderiv } from '../../src/net/ops/sshape_impl.js';
 import { randomBoundsCase, type NetFamily } from '../helpers/random_bounds_nets.js';
-import { Rng } from '../helpers/random_net.js';
+import { buildFromSpec, GraphBuilder, Rng } from '../helpers/random_net.js';
 
 /** Power iteration on JᵀJ: a lower estimate of ‖J‖₂ (m × n). */
 function powerEstimate(J: Float64Array, m: number, n: number): number {
@@ -86,6 +86,24 @@ describe('derivative ranges', () => {
 });
 
 describe('global bound', () => {
+  it('a residual block x + f(x) is bounded by (1 + L(f))·L(x)', () => {
+    const n = 4;
+    const g = new GraphBuilder({ seed: 2 }, { name: 'input', shape: [1, n] });
+    const w1 = g.randomConstant('W1', [n, n], 0.5), w2 = g.randomConstant('W2', [n, n], 0.5);
+    const h = g.node('Relu', 'relu', [g.node('Gemm', 'fc1', ['input', w1], { transB: 1 })]);
+    const f = g.node('Gemm', 'fc2', [h, w2], { transB: 1 });
+    const out = g.node('Add', 'res', ['input', f]);
+    const net = buildFromSpec(g.finish(out, 'residual'));
+    const W1 = g.initializers[0].tensor.data, W2 = g.initializers[1].tensor.data;
+    const rowSum = (W: Float64Array) => Math.max(...[0, 1, 2, 3].map((j) => [0, 1, 2, 3].reduce((s, i) => s + Math.abs(W[j * n + i]), 0)));
+    const row = Float64Array.of(1, 1, 1, 1);
+    // The Add's row enters each branch: ‖row‖₁·L(x) + ‖row‖₁·L(f) = ‖row‖₁·(1 + ‖W2‖∞‖W1‖∞).
+    const expected = n * (1 + rowSum(W2) * rowSum(W1));
+    const p = globalLipschitz(net, row, 'inf').product[0];
+    expect(p).toBeGreaterThanOrEqual(expected);
+    expect(p).toBeLessThanOrEqual(expected * (1 + 1e-12));
+  });
+
   it('is above every sampled slope over a wide box (dense, residual, sigmoid, tanh, conv, mixed ops)', () => {
     const fams: NetFamily[] = ['dense-relu', 'residual', 'dense-sigmoid', 'dense-tanh', 'conv', 'mixed', 'normalized'];
     const bad: string[] = [];
