@@ -12,6 +12,8 @@
  * layer per ReLU node in topological order, indices into its flattened input. Without --prune,
  * relus_after counts the unstable ReLUs (what pruning would keep) and the difference fields are null.
  */
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BatchRegion, Norm } from '../../bounds/types.js';
 import { readModel, writeModel } from '../../net/io.js';
 import { InputError } from '../../net/op.js';
@@ -46,7 +48,15 @@ export async function runRelu(a: ReluArgs): Promise<void> {
     milpTime = Number(a['milp-time']);
     if (!Number.isFinite(milpTime) || milpTime <= 0) throw new InputError(`--milp-time ${a['milp-time']}: must be a finite number of seconds > 0`);
   }
-  if (a.prune !== undefined && !/\.(onnx|json)$/i.test(a.prune)) throw new InputError(`--prune ${a.prune}: cannot tell the output format (use a .onnx or .json name)`);
+  if (a.prune !== undefined) {
+    if (!/\.(onnx|json)$/i.test(a.prune)) throw new InputError(`--prune ${a.prune}: cannot tell the output format (use a .onnx or .json name)`);
+    // Fail before the analysis when the file cannot be written (it is written atomically at the end).
+    try {
+      accessSync(dirname(resolve(a.prune)), constants.W_OK);
+    } catch (e) {
+      throw new InputError(`${a.prune}: cannot write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
   const norm: Norm = a.norm === undefined ? 'inf' : parseNorm(a.norm);
   const kind = regionKind(a, true)!;
   const net = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: a.simplify });
