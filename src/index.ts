@@ -52,6 +52,10 @@ export type { OpLipschitz, LipNorm } from './net/op.js';
 // ---- reach (issue 10 B) ----------------------------------------------------------------------
 
 // ---- relu (issue 11) -------------------------------------------------------------------------
+export { reluStability, reluNodes, decidedBy, witnessRegion, RELU_DEFAULTS, RELU_TIERS, type ReluSettings, type ReluTier, type ReluLayerStability, type StabilityResult, type WitnessRegion } from './relu/stability.js';
+export { pruneNetwork, sampledDifference, type PruneResult } from './relu/prune.js';
+export { activationPattern, activationRegion, enumerateRegions2D, countRegionsBySampling, regionsSvg, patternKey, type Pattern, type ActivationRegion, type Region2D, type RegionCount } from './relu/regions.js';
+export type { MilpElement, MilpRow } from './net/op.js';
 
 // ---- radius (issue 13) -----------------------------------------------------------------------
 export { radius, RADIUS_DEFAULTS, BoundProver, SplitProver, concretizeBallBox, lipschitzRadius, marginRows, type RadiusOptions, type RadiusResult, type RadiusSettings, type RadiusProver, type RadiusQuestion, type ProverAnswer, type RadiusTracePoint } from './search/radius.js';
