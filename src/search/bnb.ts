@@ -6,7 +6,10 @@ import FlatQueue from 'flatqueue';
  * means, how it is bounded and split, is the problem's.
  *
  * Contract: a domain's `lower` is a sound lower bound of the objective over the domain. A
- * domain whose lower bound exceeds `threshold` is proved and dropped. The search ends with
+ * domain whose lower bound exceeds `threshold` is proved and dropped. The threshold may move:
+ * given as a function, it is read at every push and again when a domain is taken from the
+ * queue (reach passes incumbent − eps, so boxes that cannot improve the incumbent by more than
+ * eps are dropped as the incumbent falls). The search ends with
  * `proved` when no domain is left, `found` when the problem reports a witness, or
  * `timeout`/`memory`/`aborted` with the best global lower bound proved so far (the minimum over
  * open domains, which is sound at every moment).
@@ -28,8 +31,12 @@ export interface BnbProblem<D> {
    * make. Children that are proved may be returned or omitted. May report a witness.
    */
   expand(parents: BoundedDomain<D>[], signal: AbortSignal): Promise<{ children: BoundedDomain<D>[]; witness?: unknown }>;
-  /** A domain is proved when its lower bound exceeds this (default 0). */
-  threshold?: number;
+  /**
+   * A domain is proved when its lower bound exceeds this (default 0). A function is a moving
+   * threshold, read at every push and pop (it may only decrease for the pruning to stay a proof
+   * of "nothing below the threshold"; reach's incumbent − eps does).
+   */
+  threshold?: number | (() => number);
 }
 
 export interface BnbSettings {
@@ -85,7 +92,8 @@ export async function branchAndBound<D>(
   onProgress?: (s: BnbStats) => void,
 ): Promise<BnbResult> {
   const s = { ...BNB_DEFAULTS, ...settings };
-  const threshold = problem.threshold ?? 0;
+  const moving = typeof problem.threshold === 'function' ? problem.threshold : null;
+  const fixedThreshold = typeof problem.threshold === 'number' ? problem.threshold : 0;
   const start = performance.now();
   // Two queues over the same open domains (by lower bound, by known value); `store` holds the
   // open ones, and an id taken through one queue is skipped when the other pops it.
@@ -113,7 +121,9 @@ export async function branchAndBound<D>(
   };
   const push = (d: BoundedDomain<D>) => {
     visited++;
-    if (d.lower > threshold) {
+    // A NaN bound (an overflow inside the bounding) proves nothing.
+    if (Number.isNaN(d.lower)) d.lower = -Infinity;
+    if (d.lower > (moving ? moving() : fixedThreshold)) {
       if (d.lower < minProved) minProved = d.lower;
     } else {
       const id = nextId++;
@@ -128,6 +138,11 @@ export async function branchAndBound<D>(
       const d = store.get(id);
       if (!d) continue;
       store.delete(id);
+      // A moving threshold may have passed this domain since it was queued: proved now.
+      if (moving && d.lower > moving()) {
+        if (d.lower < minProved) minProved = d.lower;
+        continue;
+      }
       into.push(d);
     }
   };
@@ -136,6 +151,7 @@ export async function branchAndBound<D>(
     take(queue, parents, s.batch - Math.floor(s.batch * s.diveFraction));
     take(dives, parents, s.batch);
     take(queue, parents, s.batch);
+    if (parents.length === 0) return; // every domain taken was proved by the moving threshold
     running.push({ parents, done: problem.expand(parents, signal).then((res) => ({ res }), (err: unknown) => ({ err })) });
   };
   /** Stop early: batches still in flight give their parents back, so the reported bound stays sound. */
@@ -156,6 +172,7 @@ export async function branchAndBound<D>(
     if (signal.aborted) return stop(stopReason());
     if (store.size > s.maxOpen) return stop('memory');
     while (running.length < Math.max(1, s.pipeline) && store.size > 0) launch();
+    if (running.length === 0) continue;
     const step = running[0];
     const { res, err } = await step.done;
     running.shift();

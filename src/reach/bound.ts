@@ -1,0 +1,156 @@
+/**
+ * Sound lower bounds of a {@link MinProblem} over a batch of boxes: the better of the linear
+ * bound (CROWN, one backward pass of the objective rows) and the Lipschitz bound
+ * h(c)↓ − Σ_i L_i·r_i (per-coordinate constants on the box from `localLipschitz`, r_i the
+ * distance from the centre c to the box's faces, rounded up). Also a split score per
+ * coordinate and which bound decided each box.
+ */
+import { crownIntermediate, backwardBound } from '../bounds/crown.js';
+import { gamma } from '../bounds/fp.js';
+import type { BatchRegion, NodeBounds } from '../bounds/types.js';
+import type { Network } from '../net/network.js';
+import { addUp, nextDown, nextUp } from '../util/float.js';
+import { combineRows, pointRows, type MinProblem } from './objective.js';
+import { boxMissesBall, type ReachRegion } from './region.js';
+import { globalLipschitz } from '../lipschitz/global.js';
+import { localLipschitz } from '../lipschitz/local.js';
+
+/** Global Lipschitz bounds per objective rows (R values), computed once per rows array: they cap the local ones. */
+const globalCache = new WeakMap<Network, WeakMap<Float64Array, Float64Array>>();
+function globalRows(net: Network, C: Float64Array): Float64Array {
+  let byRows = globalCache.get(net);
+  if (!byRows) globalCache.set(net, (byRows = new WeakMap()));
+  let g = byRows.get(C);
+  if (!g) byRows.set(C, (g = globalLipschitz(net, C, 'inf').upper));
+  return g;
+}
+
+/** Which bound gave each box its lower bound. */
+export type Decider = 'linear' | 'lipschitz' | 'empty';
+
+export interface BoxBoundsOptions {
+  /** Use the linear (CROWN) bound. Default true. */
+  linear: boolean;
+  /** Use the Lipschitz bound . Default true. */
+  lipschitz: boolean;
+}
+
+export interface BoxBounds {
+  /** D sound lower bounds of h over each box (−∞ when nothing is known, +∞ for a box outside the ball). */
+  lower: Float64Array;
+  decider: Decider[];
+  /** D × n: how much coordinate i contributes to the bound's looseness (width × slope bound). */
+  score: Float64Array;
+  /** D × n box centres and D sound upper bounds of h there (witness values). */
+  centers: Float64Array;
+  centerUpper: Float64Array;
+  /**
+   * D × n corners minimising each box's deciding linear lower bound (the linear bound's own
+   * candidate minimiser, often the true one on ReLU nets) and D sound upper bounds of h there;
+   * undefined without the linear bound.
+   */
+  corners?: Float64Array;
+  cornerUpper?: Float64Array;
+  /** D × R × n per-coordinate Lipschitz constants of the rows (when the Lipschitz bound ran). */
+  perCoord?: Float64Array;
+}
+
+/**
+ * Bound h = combine_r(C_r·y + d_r) over D boxes (lo, hi: D × n). Sound: every x of box d (and
+ * of the ball, when given) has h(x) ≥ lower[d] in real arithmetic.
+ */
+export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, ball: ReachRegion['ball'], opts: BoxBoundsOptions): BoxBounds {
+  const n = net.inputSize, m = net.outputSize, R = p.rows;
+  const region: BatchRegion = { batch: D, lo, hi };
+  if (ball) {
+    const center = new Float64Array(D * n);
+    for (let d = 0; d < D; d++) center.set(ball.center, d * n);
+    region.ball = { center, radius: ball.radius, norm: ball.norm };
+  }
+  const lower = new Float64Array(D).fill(-Infinity);
+  const decider: Decider[] = new Array(D).fill('linear');
+  const score = new Float64Array(D * n);
+  const centers = new Float64Array(D * n);
+  for (let i = 0; i < D * n; i++) centers[i] = lo[i] === hi[i] ? lo[i] : 0.5 * lo[i] + 0.5 * hi[i];
+  const cr = pointRows(net, p, centers, D);
+  const centerUpper = combineRows(p, cr.upper, D);
+  for (let d = 0; d < D; d++) if (!(centerUpper[d] === centerUpper[d])) centerUpper[d] = Infinity;
+
+  let nodes: NodeBounds | undefined;
+  let corners: Float64Array | undefined, cornerUpper: Float64Array | undefined;
+  const rowLower = new Float64Array(D * R);
+  if (opts.linear || opts.lipschitz) {
+    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, });
+    nodes = nb;
+    if (opts.linear) {
+      const A0 = new Float64Array(D * R * m);
+      for (let d = 0; d < D; d++) A0.set(p.C, d * R * m);
+      const res = backwardBound(net, nb, region, net.outputIds[0], A0, R);
+      for (let i = 0; i < D * R; i++) {
+        const v = nextDown(res.lower[i] + p.d[i % R]);
+        rowLower[i] = v === v ? v : -Infinity;
+      }
+      const lin = combineRows(p, rowLower, D);
+      corners = new Float64Array(D * n);
+      for (let d = 0; d < D; d++) {
+        // The row that gives the box's bound: the lowest for a min of rows, the highest for a max.
+        let rb = 0;
+        for (let r = 1; r < R; r++) {
+          const v = rowLower[d * R + r], b = rowLower[d * R + rb];
+          if (p.combine === 'min' ? v < b : v > b) rb = r;
+        }
+        for (let i = 0; i < n; i++) {
+          const a = res.A[(d * R + rb) * n + i];
+          corners[d * n + i] = a > 0 ? lo[d * n + i] : a < 0 ? hi[d * n + i] : centers[d * n + i];
+        }
+        if (lin[d] === lin[d]) lower[d] = lin[d];
+        for (let i = 0; i < n; i++) {
+          const w = hi[d * n + i] - lo[d * n + i];
+          if (w === 0) continue;
+          let a = 0;
+          for (let r = 0; r < R; r++) a = Math.max(a, Math.abs(res.A[(d * R + r) * n + i]));
+          score[d * n + i] = w * a;
+        }
+      }
+    }
+  }
+  if (corners) {
+    cornerUpper = combineRows(p, pointRows(net, p, corners, D).upper, D);
+    for (let d = 0; d < D; d++) if (!(cornerUpper[d] === cornerUpper[d])) cornerUpper[d] = Infinity;
+  }
+  let perCoord: Float64Array | undefined;
+  if (opts.lipschitz) {
+    perCoord = localLipschitz(net, region, p.C, 'inf', { nodes, global: globalRows(net, p.C) }).perCoord;
+    const lipRows = new Float64Array(D * R);
+    for (let d = 0; d < D; d++) {
+      for (let r = 0; r < R; r++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          const l = lo[d * n + i], h = hi[d * n + i];
+          if (l === h) continue;
+          const c = centers[d * n + i];
+          const rad = Math.max(addUp(c, -l), addUp(h, -c));
+          s += perCoord[(d * R + r) * n + i] * rad;
+        }
+        const v = nextDown(cr.lower[d * R + r] - nextUp(s * (1 + gamma(n))));
+        lipRows[d * R + r] = v === v ? v : -Infinity;
+      }
+    }
+    const lip = combineRows(p, lipRows, D);
+    for (let d = 0; d < D; d++) {
+      if (lip[d] > lower[d]) { lower[d] = lip[d]; decider[d] = 'lipschitz'; }
+      for (let i = 0; i < n; i++) {
+        const w = hi[d * n + i] - lo[d * n + i];
+        if (w === 0) continue;
+        let a = 0;
+        for (let r = 0; r < R; r++) a = Math.max(a, perCoord[(d * R + r) * n + i]);
+        // The Lipschitz term of coordinate i is exactly what splitting it halves.
+        if (decider[d] === 'lipschitz' || !opts.linear) score[d * n + i] = w * a;
+      }
+    }
+  }
+  if (ball) {
+    for (let d = 0; d < D; d++) if (boxMissesBall(ball, lo, hi, d * n, n)) { lower[d] = Infinity; decider[d] = 'empty'; }
+  }
+  return { lower, decider, score, centers, centerUpper, corners, cornerUpper, perCoord };
+}

@@ -1,0 +1,158 @@
+/**
+ * `bnb`: best-first Lipschitz branch-and-bound on boxes through the one engine
+ * (src/search/bnb.ts), ReachLipBnB-style but with sound constants.
+ *
+ * - A box's lower bound is the better of the linear bound (CROWN) and the Lipschitz bound
+ *   h(c)↓ − Σ_i L_i·r_i ({@link boundBoxes}); which one decided is counted.
+ * - Upper bounds: every box's centre and the corner minimising its linear lower bound are
+ *   evaluated soundly (interval forward pass on the point); the best few centres of each batch
+ *   get a short local descent.
+ * - Moving threshold: a box is dropped once its lower bound ≥ incumbent − eps (the engine's
+ *   threshold function), so the search ends with incumbent − lower ≤ eps.
+ * - Split rule: halve, among the coordinates at least half as wide (relative to the root box)
+ *   as the widest, the one with the largest term in the bound that decided the box:
+ *   L_i·width_i for the Lipschitz bound (splitting i halves exactly that term),
+ *   width_i·max_r |A_{r,i}| (the CROWN coefficients) for the linear bound. With
+ *   `trialSplits` > 1, that many candidates are tried and the pair of children whose worse
+ *   lower bound is best is kept.
+ */
+import { branchAndBound, type BoundedDomain, type BnbProblem } from '../search/bnb.js';
+import type { Network } from '../net/network.js';
+import { addUp } from '../util/float.js';
+import { boundBoxes, type Decider } from './bound.js';
+import { Incumbent } from './incumbent.js';
+import type { MinProblem } from './objective.js';
+import type { ReachRegion } from './region.js';
+import { pushTrace, type DecidedCounts, type MinResult, type MinSettings } from './types.js';
+
+interface BoxDomain {
+  lo: Float64Array;
+  hi: Float64Array;
+  /** Coordinates to try splitting, best first (empty: a point). */
+  dims: number[];
+}
+
+/** Coordinates tried per split (the pair of children with the best worse bound is kept). */
+const TRIAL_SPLITS = 1;
+
+/**
+ * The coordinates to try splitting box d, best first: among the coordinates at least half as
+ * wide (relative to the root box) as the widest, those with the largest scores. Measured on
+ * random 5-input ReLU nets: the pure longest-edge rule needed 1.5× the boxes, the pure score
+ * rule did not close the gap at all (it keeps cutting the same steep coordinate), and trying 3
+ * splits per box cost more than it saved.
+ */
+function trialDims(score: Float64Array, lo: Float64Array, hi: Float64Array, rootWidth: Float64Array, d: number, n: number, count: number): number[] {
+  let maxRel = 0;
+  for (let i = 0; i < n; i++) maxRel = Math.max(maxRel, (hi[d * n + i] - lo[d * n + i]) / rootWidth[i]);
+  if (!(maxRel > 0)) return [];
+  const wide: number[] = [];
+  for (let i = 0; i < n; i++) if (lo[d * n + i] < hi[d * n + i] && (hi[d * n + i] - lo[d * n + i]) / rootWidth[i] >= 0.5 * maxRel) wide.push(i);
+  wide.sort((a, b) => score[d * n + b] - score[d * n + a]);
+  return wide.slice(0, Math.max(1, count));
+}
+
+/** Soundly minimise h over the region by Lipschitz/linear branch and bound. Anytime. */
+export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegion, s: MinSettings, inc = new Incumbent(net, p, region.ball)): Promise<MinResult> {
+  const start = performance.now();
+  const n = net.inputSize;
+  const decided: DecidedCounts = { linear: 0, lipschitz: 0, empty: 0 };
+  const trace: MinResult['trace'] = [];
+  const rootWidth = new Float64Array(n).fill(1);
+  for (let i = 0; i < n; i++) {
+    let w = 0;
+    for (const b of region.boxes) w = Math.max(w, b.hi[i] - b.lo[i]);
+    if (w > 0) rootWidth[i] = w;
+  }
+  /** Lowest lower bound of boxes that could not be split (points): part of the proof. */
+  let pointFloor = Infinity;
+  let bounded = 0;
+
+  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
+    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz });
+    bounded += D;
+    inc.offer(bb.centers, D, bb.centerUpper);
+    if (bb.corners) inc.offer(bb.corners, D, bb.cornerUpper);
+    const out: (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] = [];
+    for (let d = 0; d < D; d++) {
+      if (count) decided[bb.decider[d]]++;
+      const dl = lo.slice(d * n, (d + 1) * n), dh = hi.slice(d * n, (d + 1) * n);
+      out.push({ domain: { lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, rootWidth, d, n, s.trialSplits ?? TRIAL_SPLITS) }, lower: bb.lower[d], upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy: bb.decider[d] });
+    }
+    // Local descent from the most promising centres of the batch.
+    if (s.descentSteps > 0) {
+      const K = Math.min(2, D);
+      const order = Array.from({ length: D }, (_, i) => i).sort((a, b) => bb.centerUpper[a] - bb.centerUpper[b]).slice(0, K);
+      const X = new Float64Array(K * n), L = new Float64Array(K * n), H = new Float64Array(K * n);
+      order.forEach((d, k) => { X.set(bb.centers.subarray(d * n, (d + 1) * n), k * n); L.set(lo.subarray(d * n, (d + 1) * n), k * n); H.set(hi.subarray(d * n, (d + 1) * n), k * n); });
+      inc.descendFrom(X, L, H, K, s.descentSteps);
+    }
+    return out;
+  };
+
+  const problem: BnbProblem<BoxDomain> = {
+    threshold: () => addUp(inc.upper, -s.eps),
+    roots: async () => {
+      const D = region.boxes.length;
+      const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
+      region.boxes.forEach((b, d) => { lo.set(b.lo, d * n); hi.set(b.hi, d * n); });
+      return bound(lo, hi, D);
+    },
+    expand: async (parents) => {
+      const splittable = parents.filter((q) => {
+        if (q.domain.dims.length > 0) return true;
+        if (q.lower < pointFloor) pointFloor = q.lower;
+        return false;
+      });
+      let D = 0;
+      for (const q of splittable) D += 2 * q.domain.dims.length;
+      if (D === 0) return { children: [] };
+      const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
+      let at = 0;
+      for (const q of splittable) {
+        const { lo: pl, hi: ph } = q.domain;
+        for (const i of q.domain.dims) {
+          const mid = 0.5 * pl[i] + 0.5 * ph[i];
+          lo.set(pl, at * n); hi.set(ph, at * n);
+          lo.set(pl, (at + 1) * n); hi.set(ph, (at + 1) * n);
+          hi[at * n + i] = mid;
+          lo[(at + 1) * n + i] = mid;
+          at += 2;
+        }
+      }
+      const all = bound(lo, hi, D, false);
+      // Per parent, keep the trial whose worse child is best (then the better sum).
+      const children: BoundedDomain<BoxDomain>[] = [];
+      at = 0;
+      for (const q of splittable) {
+        let best = at, bestKey = -Infinity, bestSum = -Infinity;
+        for (let t = 0; t < q.domain.dims.length; t++, at += 2) {
+          const a = all[at].lower, b = all[at + 1].lower;
+          const key = Math.min(a, b), sum = a + b;
+          if (key > bestKey || (key === bestKey && sum > bestSum) || !(bestKey === bestKey)) { best = at; bestKey = key; bestSum = sum; }
+        }
+        for (const c of [all[best], all[best + 1]]) {
+          // A child's bound never needs to be below its parent's (the parent's is valid on it).
+          if (q.lower > c.lower) c.lower = q.lower;
+          decided[c.decidedBy]++;
+          children.push(c);
+        }
+      }
+      return { children };
+    },
+  };
+  const elapsed = () => (performance.now() - start) / 1000;
+  pushTrace(trace, 0, -Infinity, inc.upper);
+  const res = await branchAndBound(problem, { batch: s.batch, deadline: s.deadline, diveFraction: 0.25 }, s.signal, (st) => {
+    const l = Math.min(st.globalLower, pointFloor);
+    pushTrace(trace, elapsed(), l, inc.upper);
+    s.onTrace?.(l, inc.upper);
+  });
+  let lower = Math.min(res.stats.globalLower, pointFloor);
+  if (!(lower === lower)) lower = -Infinity;
+  // The incumbent's box was bounded soundly, so lower ≤ upper mathematically; keep it visible if not.
+  const upper = inc.upper;
+  const certified = addUp(upper, -lower) <= s.eps;
+  pushTrace(trace, elapsed(), lower, upper, 0);
+  return { lower, upper, witness: inc.witness, certified, iterations: bounded, decided, trace, time_s: elapsed() };
+}
