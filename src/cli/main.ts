@@ -165,7 +165,7 @@ export function buildCli(argv: string[]) {
         .option('domain', { type: 'string', describe: 'admissible box lo:hi for every input, e.g. 0:1 (default: none)' })
         .option('features', { type: 'string', describe: 'also each feature\'s interval: saliency[:K], grid:HxW (image patches) or a JSON file of index groups' })
         .option('eps', { type: 'number', describe: 'stop when upper − lower ≤ eps (absolute, default 1e-3)' })
-        .option('timeout', { type: 'number', describe: 'seconds for the whole run (anytime; default: none)' })
+        .option('timeout', { type: 'number', describe: 'seconds for the point\'s radius (anytime; default: none); --features get a second budget of the same length' })
         .option('plot', { type: 'string', describe: 'SVG: the point, the adversarial example and their difference (images), else the interval over time' })
         .epilogue(example('lipcert radius examples/mnist-relu-64-32.onnx --csv ../shared/benchmarks/eran/mnist_test.csv --row 0 --scale 255 --domain 0:1 --norm inf --timeout 10 --plot /tmp/radius.svg', 'the certified L∞ radius of the first ERAN test digit')),
     (a) => guarded(async () => (await import('./commands/radius.js')).runRadius(a as any)))

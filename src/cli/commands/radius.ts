@@ -8,7 +8,8 @@
  *   --domain lo:hi       the admissible box, e.g. 0:1 for images (default: none)
  *   --features SPEC      also each feature's interval: saliency[:K] | grid:HxW | FILE.json
  *   --eps e              stop when upper − lower ≤ e (absolute, default 1e-3)
- *   --timeout s          seconds for the whole run (anytime)
+ *   --timeout s          seconds for the point's radius (anytime); with --features, the
+ *                        features share a second budget of the same length
  *   --plot out.svg       image inputs: x0, the adversarial example and their difference;
  *                        otherwise the interval closing over time
  *
