@@ -87,7 +87,9 @@ export function betaCrown(
   }
   const betas: BetaTerms = { signs: splits, values };
   let alphas: AlphaSet | undefined = start.alphas ? new Map([...start.alphas].map(([k, a]) => [k, Float64Array.from(a)])) : undefined;
-  let res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true });
+  // |J|·m of the affine ops depends on nb only: computed once for every pass.
+  const absCache = new Map<number, Float64Array>();
+  let res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true, absCache });
   let passes = 1;
   const best = Float64Array.from(res.lower);
   // The best iterate's α and β per row.
@@ -150,7 +152,7 @@ export function betaCrown(
     }
     lrA *= s.decay;
     lrB *= s.decay;
-    res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true });
+    res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true, absCache });
     passes++;
     for (let d = 0; d < D; d++) {
       for (let r = 0; r < R; r++) {

@@ -4,7 +4,9 @@ import type { Property } from '../spec/property.js';
 import { Q } from '../../test/helpers/exact.js';
 import { exactMinUnderSplits } from '../../test/helpers/exact_splits.js';
 import { buildFromSpec, randomDense, Rng } from '../../test/helpers/random_net.js';
-import { boundReluDomains, reluRootContext, rootReluDomain, splitReluDomain } from './relu_split.js';
+import { boundReluDomains, domainBounds, reluRootContext, rootReluDomain, splitReluDomain } from './relu_split.js';
+import { proveLpInfeasible } from './relu_split_problem.js';
+import { buildNetLP, getHighs } from '../bounds/lp.js';
 import { splitKind, verify } from './verify.js';
 
 /** One disjunct: box [lo, hi], unsafe when row·y ≤ d. */
@@ -76,6 +78,34 @@ describe('ReLU-split branch and bound', () => {
     }
     expect(unsat).toBe(10);
     expect(sat).toBe(10);
+  });
+
+  it('LP leaves prove a split set empty (validated Farkas ray) only when it is empty', async () => {
+    const highs = await getHighs();
+    const rng = new Rng(17);
+    let empties = 0, proved = 0, nonEmpty = 0;
+    for (let t = 0; t < 30; t++) {
+      const net = buildFromSpec(randomDense({ seed: 1300 + t, inputs: 2, widths: [5, 4], outputs: 2, act: 'Relu' }));
+      const p = property([-1, -1], [1, 1], [1, -1], 0);
+      const ctx = reluRootContext(net, p.disjuncts[0]);
+      // A random split set over every ReLU element (many are empty), bounds clamped by it.
+      const triples: number[] = [];
+      ctx.layout.nodes.forEach((k, li) => { for (let j = 0; j < ctx.layout.sizes[li]; j++) triples.push(k, j, rng.next() < 0.5 ? 1 : -1); });
+      const dom = { ...rootReluDomain(ctx, 1), splits: Int32Array.from(triples) };
+      const { nb, empty } = domainBounds(ctx, [dom], rng.next() < 0.5);
+      const splits = new Map<number, Int8Array>();
+      for (let q = 0; q < triples.length; q += 3) {
+        if (!splits.has(triples[q])) splits.set(triples[q], new Int8Array(net.values[net.nodes[triples[q]].inputs[0]].size));
+        splits.get(triples[q])![triples[q + 1]] = triples[q + 2];
+      }
+      const exact = exactMinUnderSplits(net, [-1, -1], [1, 1], Float64Array.of(1, -1), Float64Array.of(0), splits);
+      const lp = empty[0] === 1 || proveLpInfeasible(highs, buildNetLP(net, nb, 0, net.outputIds[0], splits), 1);
+      if (exact === null) { empties++; if (lp) proved++; } else { nonEmpty++; expect(lp, `net ${t}: a non-empty split set proved empty`).toBe(false); }
+    }
+    expect(empties).toBeGreaterThan(5);
+    expect(nonEmpty).toBeGreaterThan(0);
+    // Every empty set of fully fixed ReLUs is an infeasible LP: its Farkas ray should validate.
+    expect(proved).toBe(empties);
   });
 
   it('chooses ReLU splitting automatically only for many inputs', () => {
