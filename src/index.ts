@@ -50,6 +50,10 @@ export { matrixNorm } from './net/ops/lipschitz_impl.js';
 export type { OpLipschitz, LipNorm } from './net/op.js';
 
 // ---- reach (issue 10 B) ----------------------------------------------------------------------
+export { reach, chooseMethod, REACH_DEFAULTS, REACH_METHODS, type ReachSettings, type ReachOptions, type ReachResult, type ReachObjectiveResult, type ReachInterval, type ReachMethod, type ReachProgress } from './reach/reach.js';
+export { outputObjective, linearObjective, marginObjective, type ReachObjective } from './reach/objective.js';
+export { reachRegion, type ReachRegion, type ReachBox } from './reach/region.js';
+export { type TracePoint, type DecidedCounts } from './reach/types.js';
 
 // ---- relu (issue 11) -------------------------------------------------------------------------
 export { reluStability, reluNodes, decidedBy, witnessRegion, RELU_DEFAULTS, RELU_TIERS, type ReluSettings, type ReluTier, type ReluLayerStability, type StabilityResult, type WitnessRegion } from './relu/stability.js';

@@ -123,6 +123,26 @@ export function buildCli(argv: string[]) {
         .epilogue(example('lipcert lipschitz ../shared/benchmarks/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx ../shared/benchmarks/acasxu/vnnlib/prop_1.vnnlib --output 0 --timeout 5', 'certified ℓ∞ Lipschitz interval of ACAS Xu 1_1 output 0 over the property 1 box')),
     (a) => guarded(async () => (await import('./commands/lipschitz.js')).runLipschitz(a as any)))
     // ---- reach (issue 10 B) ----
+    .command('reach <model> [region]', 'certified min and max of outputs over an input region: each an interval of width ≤ eps (min.lower and max.upper proved, the other ends re-evaluated witnesses)', (y) =>
+      modelArg(y)
+        .positional('region', { type: 'string', describe: 'input region: a box (.json {"lo","hi"}) or a VNN-LIB property (.vnnlib; a union of its boxes)' })
+        .option('box', { type: 'string', describe: 'input box: JSON file {"lo": [...], "hi": [...]}' })
+        .option('vnnlib', { type: 'string', describe: 'VNN-LIB property: the union of its disjuncts\' input boxes' })
+        .option('center', { type: 'string', describe: 'ball centre (comma-separated), with --radius' })
+        .option('radius', { type: 'number', describe: 'ball radius (≥ 0)' })
+        .option('norm', { type: 'string', describe: 'ball norm: inf (default), 2 or 1' })
+        .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
+        .option('output', { type: 'string', describe: 'objectives: outputs j,k,… (default: every output)' })
+        .option('objective', { type: 'string', describe: 'objective: c·y for the comma-separated weights c' })
+        .option('margin', { type: 'string', describe: 'objective: the margin y_c − max_{j≠c} y_j of class c' })
+        .option('free', { type: 'string', describe: 'only these inputs vary (comma-separated indices); the others are fixed at --at' })
+        .option('at', { type: 'string', describe: 'values of the fixed inputs (all n, comma-separated; default the region\'s centre)' })
+        .option('eps', { type: 'string', describe: 'absolute gap in output units at which an extreme is certified (default 1e-3)' })
+        .option('method', { type: 'string', describe: 'auto (default: nested for 1 free input, else bnb), nested or bnb' })
+        .option('timeout', { type: 'string', describe: 'seconds for all objectives; at the timeout the valid wider intervals are printed (default 60)' })
+        .option('plot', { type: 'string', describe: 'draw lower and upper bounds of the min and max against time (SVG)' })
+        .epilogue(example('lipcert reach examples/mnist-relu-64-32.onnx --center "$(node -e "console.log(require(\'./examples/mnist-test-digits.json\').images[0].join(\',\'))")" --radius 1 --domain 0:1 --free 300,328,356 --output 0 --plot /tmp/reach.svg', 'range of the logit of digit 0 when 3 pixels of the first test digit vary over [0, 1]')),
+    (a) => guarded(async () => (await import('./commands/reach.js')).runReach(a as any)))
     // ---- relu, regions (issue 11) ----
     .command('relu <model> [region]', 'which ReLUs are stable over a region (active/inactive/unstable, with the tier that proved it); --prune writes the equivalent smaller network', (y) =>
       modelArg(y)

@@ -149,7 +149,11 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
       };
       const inc = new Incumbent(net, p, reg.ball);
       inc.seed(reg.boxes, s.samples, s.descentSteps, s.seed + q);
-      halves[sense] = method === 'nested' ? await minimiseNested(net, p, reg, ms, inc) : await minimiseBnb(net, p, reg, ms, inc);
+      const half = method === 'nested' ? await minimiseNested(net, p, reg, ms, inc) : await minimiseBnb(net, p, reg, ms, inc);
+      // Traces on the clock of the whole call (the extremes run one after the other).
+      const offset = (now - start) / 1000;
+      half.trace = half.trace.map((t) => ({ ...t, t: t.t + offset }));
+      halves[sense] = half;
     }
     const mn = halves.min!, mx = halves.max!;
     results.push({

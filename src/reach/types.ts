@@ -1,6 +1,6 @@
 /** Result types shared by the reach methods. */
 
-/** One point of the anytime trace: seconds since the start, the proved lower bound, the witness value. */
+/** One point of the anytime trace: seconds since the start of the reach call, the proved lower bound, the witness value. */
 export interface TracePoint {
   t: number;
   lower: number;
