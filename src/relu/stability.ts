@@ -272,22 +272,25 @@ function inputPoint(net: Network, colOf: (Int32Array | undefined)[], sol: ArrayL
  * LP tier on one ReLU node: min and max of each undecided pre-activation over the triangle
  * relaxation, proved through the dual. Tightens L.lo/L.hi; returns the LP optima's inputs.
  */
-function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStability, s: ReluSettings, w: WitnessRegion): Float64Array[] {
-  const need: number[] = [];
-  for (let j = 0; j < L.size; j++) if (L.status[j] === 0) need.push(j);
-  if (need.length === 0) return [];
+function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStability, s: ReluSettings, w: WitnessRegion, tighten: boolean): Float64Array[] {
+  // Sides to solve: min z_j (could prove active) unless a negative witness refutes it, max z_j
+  // likewise; with `tighten` (for the MILP's big-Ms), both sides of every undecided element.
+  const mins: number[] = [], maxs: number[] = [];
+  for (let j = 0; j < L.size; j++) {
+    if (L.status[j] !== 0) continue;
+    if (tighten || !(L.witness[j] & 2)) mins.push(j);
+    if (tighten || !(L.witness[j] & 1)) maxs.push(j);
+  }
+  if (mins.length + maxs.length === 0) return [];
   const lp = buildNetLP(net, nodes, 0, L.input);
   const objs: Float64Array[] = [];
-  for (const sign of [1, -1]) for (const j of need) { const e = new Float64Array(L.size); e[j] = sign; objs.push(e); }
+  for (const j of mins) { const e = new Float64Array(L.size); e[j] = 1; objs.push(e); }
+  for (const j of maxs) { const e = new Float64Array(L.size); e[j] = -1; objs.push(e); }
   const { cols, costs } = columnObjectives(lp, L.input, objs);
   const primals: (Float64Array | null)[] = new Array(costs.length).fill(null);
   const b = solveLowerBounds(highs, lp, cols, costs, s.lpTime, s.signal, primals);
-  const N = need.length;
-  need.forEach((j, i) => {
-    const l = b[i], u = -b[N + i];
-    if (l > L.lo[j] && l <= L.hi[j]) L.lo[j] = l;
-    if (u < L.hi[j] && u >= L.lo[j]) L.hi[j] = u;
-  });
+  mins.forEach((j, i) => { const l = b[i]; if (l > L.lo[j] && l <= L.hi[j]) L.lo[j] = l; });
+  maxs.forEach((j, i) => { const u = -b[mins.length + i]; if (u < L.hi[j] && u >= L.lo[j]) L.hi[j] = u; });
   const pts: Float64Array[] = [];
   for (const p of primals) {
     if (!p) continue;
@@ -588,7 +591,7 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
       const before = L.status.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
       // Inputs straight from the region (no ReLU upstream) are exact under CROWN up to rounding: the LP cannot help.
       if (hasReluUpstream(net, L.nodeIndex)) {
-        const pts = lpLayer(net, highs, nodes, L, s, w);
+        const pts = lpLayer(net, highs, nodes, L, s, w, tierIndex >= 3);
         decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 2);
         recordWitnesses(net, layers, pts);
       }
@@ -597,7 +600,7 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
         t = performance.now();
         if (!hasReluUpstream(net, L.nodeIndex)) {
           // Affine in the input: min/max over the region's box is an LP; reuse the LP tier for the optima (witness candidates).
-          const pts = lpLayer(net, highs, nodes, L, s, w);
+          const pts = lpLayer(net, highs, nodes, L, s, w, true);
           decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 3);
           recordWitnesses(net, layers, pts);
         }
