@@ -56,12 +56,19 @@ export interface RadiusSettings {
   reluSplitting: boolean;
   /** Seconds per `verify` call at most (each call is one bisection point). Default 10. */
   splitCallTimeout: number;
+  /**
+   * Run the α-CROWN bisection even when `verify` follows (it optimises α itself at its root).
+   * Default false: measured on mnist-net_256x2 image 3 (L∞), α's bisection took 6.5 s of 60 and
+   * raised the lower bound by 0.7 %, verify's took 45 s and raised it by 20 %.
+   */
+  alphaBeforeVerify: boolean;
   /** PGD steps at every radius a prover fails to prove (0 = none). Default 20. */
   pgdOnFailure: number;
   /**
    * Before the bisection, the Lipschitz radius min(R, min_j m_j(x0)↓ / L_j(B_R)) for R = the
    * bracket's top halved up to this many times (L_j: the local Lipschitz constant of
-   * y_label − y_j in the dual norm over the box hull of the R-ball ∩ box). 0 = off. Default 6.
+   * y_label − y_j in the dual norm over the box hull of the R-ball ∩ box). 0 = off. Default 2
+   * (each try costs about one CROWN pass; on MNIST the CROWN radius is larger anyway).
    */
   lipschitzRadii: number;
   /** Attack settings. */
@@ -75,8 +82,9 @@ export const RADIUS_DEFAULTS: RadiusSettings = {
   splitMaxInputs: 10,
   reluSplitting: true,
   splitCallTimeout: 10,
+  alphaBeforeVerify: false,
   pgdOnFailure: 20,
-  lipschitzRadii: 6,
+  lipschitzRadii: 2,
   attack: ATTACK_DEFAULTS,
   seed: 0,
 };
@@ -510,9 +518,11 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
       return norm === 'inf' ? { batch: 1, lo, hi } : { batch: 1, lo, hi, ball: { center: x0, radius: r, norm } };
     },
   };
+  const split = new SplitProver(s.splitMaxInputs, s.splitCallTimeout, checkNet, s.reluSplitting);
+  const splitApplies = split.applies(question);
   const provers: RadiusProver[] = [
-    ...s.methods.map((mth) => new BoundProver(mth)),
-    new SplitProver(s.splitMaxInputs, s.splitCallTimeout, checkNet, s.reluSplitting),
+    ...s.methods.filter((mth) => mth !== 'alpha' || !splitApplies || s.alphaBeforeVerify).map((mth) => new BoundProver(mth)),
+    split,
     ...(opts.provers ?? []),
   ].filter((p) => p.applies(question));
 
