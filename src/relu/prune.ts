@@ -120,10 +120,14 @@ export function pruneNetwork(net: Network, stab: StabilityResult): PruneResult {
     srcMag.push(m);
   }
   const exprOf = new Map<number, Affine>();
+  // Identity forms (a source read as it is): composing J with them is J itself, exactly.
+  const identities = new WeakSet<Affine>();
   const identity = (size: number, src: number): Affine => {
     const W = new Float64Array(size * size);
     for (let i = 0; i < size; i++) W[i * size + i] = 1;
-    return { rows: size, terms: new Map([[src, W]]), bias: new Float64Array(size), err: new Float64Array(size) };
+    const a: Affine = { rows: size, terms: new Map([[src, W]]), bias: new Float64Array(size), err: new Float64Array(size) };
+    identities.add(a);
+    return a;
   };
   exprOf.set(net.inputIds[0], identity(n, 0));
   const reluInputExpr = new Map<number, Affine>(); // layer index → affine form of its input (old sources)
@@ -149,6 +153,23 @@ export function pruneNetwork(net: Network, stab: StabilityResult): PruneResult {
       const e = exprOf.get(v)!;
       const inSize = net.values[v].size;
       const J = Js[i];
+      if (identities.has(e)) {
+        const [src] = e.terms.keys();
+        let acc = out.terms.get(src);
+        const fresh = !acc;
+        if (!acc) { acc = new Float64Array(size * srcSize[src]); out.terms.set(src, acc); }
+        for (let q = 0; q < J.length; q++) acc[q] += J[q];
+        if (!fresh) {
+          // Adding into earlier terms rounds once per entry: charge u·|sum|·magnitude.
+          const cols = srcSize[src], m = srcMag[src];
+          for (let r = 0; r < size; r++) {
+            let t = 0;
+            for (let q = 0; q < cols; q++) t += Math.abs(acc[r * cols + q]) * m[q];
+            out.err[r] = addUp(out.err[r], t * 2 ** -52);
+          }
+        }
+        return;
+      }
       // Rounding already in the input's form, carried through J.
       absTimes(J, size, inSize, e.err, out.err);
       // Bias: J·b.
