@@ -55,6 +55,7 @@ interface Row {
   roundingBound?: number;
   sampledDiff?: number;
   accuracy?: number | null;
+  milpTime?: number;
   note?: string;
 }
 
@@ -73,7 +74,7 @@ const countStable = (s: StabilityResult) => s.layers.reduce((a, L) => a + L.stat
 /** Run the tiers up to `top` (each alone, so each time is the tier's own cost), prune with the top one. */
 async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}): Promise<void> {
   if (done.has(key)) return;
-  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, ...extra };
+  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, milpTime: MILP_TIME, ...extra };
   let last: StabilityResult | null = null;
   for (const t of tiers) {
     const t0 = performance.now();
@@ -135,7 +136,7 @@ async function leo(): Promise<void> {
   const dir = join(REPO, 'benchmarks', 'out', 'models');
   if (!existsSync(dir)) { console.log(`leo: no models in ${dir} (train them with scripts/train-mnist.ts --widths W,W --l1 λ)`); return; }
   const files = readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort();
-  const imgs = mnistImages(3);
+  const imgs = mnistImages(2);
   for (const f of files) {
     const net = readModel(join(dir, f));
     const doc = net.meta.doc ?? '';
@@ -160,19 +161,19 @@ function writeTable(): void {
   const out: string[] = [];
   out.push('# ReLU stability and pruning (benchmarks/relu.ts)');
   out.push('');
-  out.push(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores shared with other processes during the runs (load average often > 10: wall times are pessimistic), Node ${process.version}. MILP: glpk.js, ${MILP_TIME} s per MILP side. Rows are written as they finish (benchmarks/out/relu-rows.jsonl).`);
+  out.push(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores shared with other processes during the runs (load average often > 10: wall times are pessimistic), Node ${process.version}. MILP: glpk.js; the time limit per MILP side is in the "milp s/side" column. Rows are written as they finish (benchmarks/out/relu-rows.jsonl).`);
   out.push('');
   out.push('"stable" = ReLUs proved active or inactive by the tier (each tier run on its own, including the cheaper ones); "of milp" = share of the milp-stable ReLUs. milp timeouts = ReLUs neither proved nor witnessed within the limit (0: the milp column is exact). Pruned with the milp result (lp where milp was not run). Sizes: ONNX bytes as lipcert writes them (double weights when a refolded weight is not float32-exact).');
   const section = (name: string, title: string) => {
     const rs = rows.filter((r) => r.section === name);
     if (rs.length === 0) return;
     out.push('', `## ${title}`, '');
-    out.push('| network | region | ReLUs | ibp | crown | lp | milp | milp timeouts | t ibp s | t crown s | t lp s | t milp s | ReLUs after | units removed | ONNX bytes before → after | sound diff bound | sampled diff |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+    out.push('| network | region | ReLUs | ibp | crown | lp | milp | milp timeouts | milp s/side | t ibp s | t crown s | t lp s | t milp s | ReLUs after | units removed | ONNX bytes before → after | sound diff bound | sampled diff |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
     for (const r of rs) {
       const m = r.stable.milp;
       const cell = (t: ReluTier) => (r.stable[t] === undefined ? '—' : `${r.stable[t]}${m !== undefined ? ` (${pct(r.stable[t], m)})` : ''}`);
-      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${sec(r.seconds.ibp)} | ${sec(r.seconds.crown)} | ${sec(r.seconds.lp)} | ${sec(r.seconds.milp)} | ${r.relusAfter} | ${r.unitsRemoved} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
+      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : r.milpTime ?? 20} | ${sec(r.seconds.ibp)} | ${sec(r.seconds.crown)} | ${sec(r.seconds.lp)} | ${sec(r.seconds.milp)} | ${r.relusAfter} | ${r.unitsRemoved} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
     }
     const lpShare = rs.filter((r) => r.stable.milp !== undefined && r.stable.lp !== undefined);
     if (lpShare.length) {

@@ -132,6 +132,22 @@ describe('reluStability: the milp tier is exact', () => {
     expect(byMilp).toBeGreaterThan(0);
   }, 120_000);
 
+  it('the HiGHS MILP path (early stops) is exact too on small 2-input networks', async () => {
+    const rng = new Rng(8);
+    for (let seed = 0; seed < 8; seed++) {
+      const net = randomNet(rng, 2000 + seed, 2);
+      const c = Float64Array.from({ length: 2 }, () => rng.uniform(-1, 1));
+      const r = Math.pow(10, rng.uniform(-1.5, 0));
+      const lo = Float64Array.from(c, (v) => v - r), hi = Float64Array.from(c, (v) => v + r);
+      const stab = await reluStability(net, boxRegion(lo, hi), { method: 'milp', solver: 'highs', seed });
+      const exact = exactStatus(net, stab, lo, hi);
+      stab.layers.forEach((L, li) => {
+        expect(L.milpTimeouts).toBe(0);
+        for (let j = 0; j < L.size; j++) expect(L.status[j]).toBe(exact[li][j]);
+      });
+    }
+  }, 60_000);
+
   it('rejects bad input: no ReLU, a region of the wrong dimension, a time limit ≤ 0', async () => {
     const net = buildFromSpec(randomDense({ seed: 1, inputs: 2, widths: [], outputs: 1, act: 'Relu' }));
     await expect(reluStability(net, boxRegion([0, 0], [1, 1]))).rejects.toThrow(/no ReLU/);
