@@ -56,10 +56,22 @@ export interface BoxBounds {
 }
 
 /**
+ * A signal that reads as aborted once performance.now() passes `deadline`: the bounding code
+ * checks it between layers, so a long synchronous batch stops at the deadline (a timer could not
+ * fire inside synchronous code).
+ */
+export function deadlineSignal(deadline: number, outer?: AbortSignal): AbortSignal {
+  return {
+    get aborted() { return performance.now() >= deadline || (outer?.aborted ?? false); },
+    get reason() { return outer?.aborted ? outer.reason : 'timeout'; },
+  } as AbortSignal;
+}
+
+/**
  * Bound h = combine_r(C_r·y + d_r) over D boxes (lo, hi: D × n). Sound: every x of box d (and
  * of the ball, when given) has h(x) ≥ lower[d] in real arithmetic.
  */
-export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, ball: ReachRegion['ball'], opts: BoxBoundsOptions): BoxBounds {
+export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, ball: ReachRegion['ball'], opts: BoxBoundsOptions, signal?: AbortSignal): BoxBounds {
   const n = net.inputSize, m = net.outputSize, R = p.rows;
   const region: BatchRegion = { batch: D, lo, hi };
   if (ball) {
@@ -80,7 +92,7 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
   let corners: Float64Array | undefined, cornerUpper: Float64Array | undefined;
   const rowLower = new Float64Array(D * R);
   if (opts.linear || opts.lipschitz) {
-    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, });
+    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, signal });
     nodes = nb;
     if (opts.linear) {
       const A0 = new Float64Array(D * R * m);

@@ -19,7 +19,7 @@
 import { branchAndBound, type BoundedDomain, type BnbProblem } from '../search/bnb.js';
 import type { Network } from '../net/network.js';
 import { addUp } from '../util/float.js';
-import { boundBoxes, type Decider } from './bound.js';
+import { boundBoxes, deadlineSignal, type Decider } from './bound.js';
 import { Incumbent } from './incumbent.js';
 import type { MinProblem } from './objective.js';
 import type { ReachRegion } from './region.js';
@@ -64,12 +64,17 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
     for (const b of region.boxes) w = Math.max(w, b.hi[i] - b.lo[i]);
     if (w > 0) rootWidth[i] = w;
   }
+  // Bounding stops inside a batch at the deadline (the batch's parents then stay open as they were).
+  const stopAt = deadlineSignal(s.deadline, s.signal);
+  /** Parents per batch: halved while a batch takes more than a second (big networks), so the deadline is met. */
+  let batch = s.batch;
   /** Lowest lower bound of boxes that could not be split (points): part of the proof. */
   let pointFloor = Infinity;
   let bounded = 0;
 
-  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
-    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz });
+  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
+    // The roots are bounded once whatever the time (the result needs a bound of every box).
+    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz }, root ? undefined : stopAt);
     bounded += D;
     inc.offer(bb.centers, D, bb.centerUpper);
     if (bb.corners) inc.offer(bb.corners, D, bb.cornerUpper);
@@ -96,14 +101,17 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       const D = region.boxes.length;
       const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
       region.boxes.forEach((b, d) => { lo.set(b.lo, d * n); hi.set(b.hi, d * n); });
-      return bound(lo, hi, D);
+      return bound(lo, hi, D, true, true);
     },
     expand: async (parents) => {
-      const splittable = parents.filter((q) => {
+      const candidates = parents.filter((q) => {
         if (q.domain.dims.length > 0) return true;
         if (q.lower < pointFloor) pointFloor = q.lower;
         return false;
       });
+      // Beyond the adaptive batch size, parents go back unexpanded (their bounds stand).
+      const splittable = candidates.slice(0, batch);
+      const untouched = candidates.slice(batch);
       let D = 0;
       for (const q of splittable) D += 2 * q.domain.dims.length;
       if (D === 0) return { children: [] };
@@ -120,9 +128,17 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
           at += 2;
         }
       }
-      const all = bound(lo, hi, D, false);
+      let all: ReturnType<typeof bound>;
+      const t0 = performance.now();
+      try {
+        all = bound(lo, hi, D, false);
+      } catch (e) {
+        if (stopAt.aborted) return { children: candidates };
+        throw e;
+      }
+      if (performance.now() - t0 > 1000 && batch > 1) batch = Math.max(1, batch >> 1);
       // Per parent, keep the trial whose worse child is best (then the better sum).
-      const children: BoundedDomain<BoxDomain>[] = [];
+      const children: BoundedDomain<BoxDomain>[] = untouched.slice();
       at = 0;
       for (const q of splittable) {
         let best = at, bestKey = -Infinity, bestSum = -Infinity;

@@ -18,6 +18,7 @@ import { minimiseBnb } from './lipbnb.js';
 import { minimiseNested } from './nested.js';
 import { minProblem, outputObjective, type ReachObjective } from './objective.js';
 import { freeCoordinates, reachRegion, type ReachRegion } from './region.js';
+import { restrictToFree, type Restricted } from './restrict.js';
 import type { DecidedCounts, MinResult, MinSettings, TracePoint } from './types.js';
 
 export type ReachMethod = 'auto' | 'nested' | 'bnb';
@@ -108,6 +109,23 @@ export function chooseMethod(region: ReachRegion, s: Pick<ReachSettings, 'method
   return !region.ball && free <= s.nestedMaxFree ? 'nested' : 'bnb';
 }
 
+/**
+ * The restriction to the free inputs, when it pays: the network has more inputs than forward-mode
+ * bounds take cheaply (20), fewer of them are free, there is no ball, and every box fixes the
+ * same values.
+ */
+function restrictionFor(net: Network, reg: ReachRegion): Restricted | null {
+  const n = net.inputSize;
+  if (reg.ball || n <= 20) return null;
+  const free = freeCoordinates(reg);
+  if (free.length === 0 || free.length >= n) return null;
+  const b0 = reg.boxes[0];
+  const isFree = new Uint8Array(n);
+  for (const i of free) isFree[i] = 1;
+  for (const b of reg.boxes) for (let i = 0; i < n; i++) if (!isFree[i] && (b.lo[i] !== b0.lo[i] || b.hi[i] !== b0.lo[i])) return null;
+  return restrictToFree(net, free, b0.lo);
+}
+
 function isReachRegion(r: unknown): r is ReachRegion {
   return typeof r === 'object' && r !== null && 'boxes' in r;
 }
@@ -131,6 +149,14 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
   const objs = objectives === undefined ? Array.from({ length: net.outputSize }, (_, j) => outputObjective(net.outputSize, j)) : Array.isArray(objectives) ? objectives : [objectives];
   for (const o of objs) if (o.C.length !== o.rows * net.outputSize) throw new InputError(`the objective has ${o.C.length / o.rows} coefficients per row; the network has ${net.outputSize} outputs`);
   const method = chooseMethod(reg, s);
+  // Few free inputs of many (pixels of an image): search the network restricted to them (exact
+  // in real arithmetic, so its bounds are the original's; witnesses are embedded back).
+  const restricted = restrictionFor(net, reg);
+  const searchNet = restricted ? restricted.net : net;
+  const searchReg: ReachRegion = restricted
+    ? { boxes: reg.boxes.map((b) => ({ lo: Float64Array.from(restricted.free, (i) => b.lo[i]), hi: Float64Array.from(restricted.free, (i) => b.hi[i]) })) }
+    : reg;
+  const embed = (w: Float64Array | null) => (w && restricted ? restricted.embed(w, 1) : w);
   if (method === 'nested' && reg.ball) throw new InputError('the nested method works on boxes only: use --method bnb for an L2 or L1 ball');
   const deadline = start + s.timeout * 1000;
   const results: ReachObjectiveResult[] = [];
@@ -147,9 +173,10 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
         descentSteps: s.descentSteps, samples: s.samples, seed: s.seed, signal,
         onTrace: onProgress ? (lower, upper) => onProgress({ objective: q, sense, lower: sense === 'min' ? lower : -upper, upper: sense === 'min' ? upper : -lower, elapsed: (performance.now() - start) / 1000 }) : undefined,
       };
-      const inc = new Incumbent(net, p, reg.ball);
-      inc.seed(reg.boxes, s.samples, s.descentSteps, s.seed + q);
-      const half = method === 'nested' ? await minimiseNested(net, p, reg, ms, inc) : await minimiseBnb(net, p, reg, ms, inc);
+      const inc = new Incumbent(searchNet, p, searchReg.ball);
+      inc.seed(searchReg.boxes, s.samples, s.descentSteps, s.seed + q);
+      const half = method === 'nested' ? await minimiseNested(searchNet, p, searchReg, ms, inc) : await minimiseBnb(searchNet, p, searchReg, ms, inc);
+      half.witness = embed(half.witness);
       // Traces on the clock of the whole call (the extremes run one after the other).
       const offset = (now - start) / 1000;
       half.trace = half.trace.map((t) => ({ ...t, t: t.t + offset }));

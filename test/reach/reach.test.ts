@@ -11,7 +11,12 @@ import { linearObjective, marginObjective, outputObjective, type ReachObjective 
 import { reach, type ReachInterval } from '../../src/reach/reach.js';
 import { pointInBall } from '../../src/reach/region.js';
 import type { Network } from '../../src/net/network.js';
-import { exactExtremes, Q } from '../helpers/exact.js';
+import { compileExact, exactExtremes, Q, qVec } from '../helpers/exact.js';
+import { readModel } from '../../src/net/io.js';
+import { restrictToFree } from '../../src/reach/restrict.js';
+import { REPO_ROOT } from '../helpers/benchmarks.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildFromSpec, randomDense, randomResidual, Rng } from '../helpers/random_net.js';
 import { gridExtreme, milpExtreme } from './exact_reach.js';
 
@@ -84,7 +89,7 @@ describe('reach: exact answers on piecewise-linear nets', () => {
   it('nested and bnb: 3 free inputs of a ReLU net agree with a MILP', async () => {
     const spec = randomDense({ seed: 7, inputs: 3, widths: [6, 6], outputs: 2, act: 'Relu' });
     const net = buildFromSpec(spec);
-    const lo = Float64Array.of(-1, -0.5, 0), hi = Float64Array.of(0.5, 0.5, 1);
+    const lo = Float64Array.of(-1, -0.5, 0), hi = Float64Array.of(-0.25, 0.25, 0.75);
     const obj = outputObjective(2, 1);
     const exMin = await milpExtreme(spec, lo, hi, obj.C, 0, 'min');
     const exMax = await milpExtreme(spec, lo, hi, obj.C, 0, 'max');
@@ -261,4 +266,36 @@ describe('reach: objectives and regions', () => {
     expect(() => linearObjective(3, [1, 2])).toThrow(/3 outputs/);
     await expect(reach(net, box, undefined, { free: [2] })).rejects.toThrow(/out of range/);
   });
+});
+
+describe('reach: few free inputs of many (the network restricted to them)', () => {
+  const net = readModel(join(REPO_ROOT, 'examples/mnist-relu-64-32.onnx'));
+  const image = Float64Array.from((JSON.parse(readFileSync(join(REPO_ROOT, 'examples/mnist-test-digits.json'), 'utf8')) as { images: number[][] }).images[0]);
+  const free = [300, 328];
+
+  it('the restricted network is the original on the slice, exactly (rational evaluation)', () => {
+    const r = restrictToFree(net, free, image);
+    expect(r.net.inputSize).toBe(2);
+    const exO = compileExact(net), exR = compileExact(r.net);
+    const rng = new Rng(3);
+    for (let k = 0; k < 5; k++) {
+      const x = Float64Array.of(rng.next(), rng.next());
+      const yo = exO.evaluate(qVec(r.embed(x, 1))), yr = exR.evaluate(qVec(x));
+      yo.forEach((v, j) => expect(v.eq(yr[j])).toBe(true));
+    }
+  });
+
+  it('2 free pixels of the bundled MNIST net: exact extremes of the logit on the slice', async () => {
+    const lo = Float64Array.from(image), hi = Float64Array.from(image);
+    for (const i of free) { lo[i] = 0; hi[i] = 1; }
+    const obj = outputObjective(10, 0);
+    const res = (await reach(net, [{ kind: 'box', lo, hi }], obj, { free, at: image, timeout: 20, eps: EPS })).results[0];
+    const r = restrictToFree(net, free, image);
+    const ex = exactExtremes(r.net, [0, 0], [1, 1], obj.C, obj.d);
+    expect(Q.fromFloat(res.min.lower).le(ex.min[0]) && ex.min[0].le(Q.fromFloat(res.min.upper))).toBe(true);
+    expect(Q.fromFloat(res.max.lower).le(ex.max[0]) && ex.max[0].le(Q.fromFloat(res.max.upper))).toBe(true);
+    checkInterval(net, obj, res.min, lo, hi);
+    checkInterval(net, obj, res.max, lo, hi);
+    for (const w of [res.min.witness!, res.max.witness!]) for (let i = 0; i < 784; i++) if (!free.includes(i)) expect(w[i]).toBe(image[i]);
+  }, 30_000);
 });
