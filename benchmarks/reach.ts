@@ -30,7 +30,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = process.env.LIPCERT_BENCHMARKS ? resolve(process.env.LIPCERT_BENCHMARKS) : resolve(ROOT, '..', 'shared', 'benchmarks');
 const CSV = resolve(ROOT, 'benchmarks/results/reach.csv');
 const MD = resolve(ROOT, 'benchmarks/results/reach.md');
-const HEAD = 'part,id,network,region,objective,method,eps,timeout,min_lower,min_upper,max_lower,max_upper,certified,time_s,boxes,lip_decided,lin_decided,peak_mb';
+const HEAD = 'part,id,network,region,objective,method,eps,timeout,min_lower,min_upper,max_lower,max_upper,certified,time_s,boxes,lip_decided,lin_decided,peak_mb,cpu_s';
 
 interface Row {
   part: string;
@@ -87,13 +87,15 @@ async function runChild(spec: RowSpec, method: string, eps: number, timeout: num
     lipschitz = spec.lipschitz ?? true;
   }
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = await reach(net, regions, outputObjective(net.outputSize, spec.output), { method: method as 'auto', eps, timeout, free, at, lipschitz });
+  const cu = process.cpuUsage(c0);
   const x = r.results[0];
   const out = {
     min_lower: x.min.lower, min_upper: x.min.upper, max_lower: x.max.lower, max_upper: x.max.upper, certified: r.certified,
     time_s: (performance.now() - t0) / 1000, boxes: x.min.iterations + x.max.iterations,
     lip_decided: x.min.decided.lipschitz + x.max.decided.lipschitz, lin_decided: x.min.decided.linear + x.max.decided.linear,
-    method: r.method, peak_mb: process.resourceUsage().maxRSS / 1024,
+    method: r.method, peak_mb: process.resourceUsage().maxRSS / 1024, cpu_s: (cu.user + cu.system) / 1e6,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
@@ -228,8 +230,14 @@ function runRow(row: Row): void {
   const num = (v: unknown) => (typeof v === 'number' ? String(v) : '');
   const line = [row.part, row.id, row.network, row.region, row.objective, String(o.method ?? row.method) + (row.method.includes('no Lipschitz') ? ' (no Lipschitz)' : ''), String(row.eps), String(row.timeout),
     num(o.min_lower), num(o.min_upper), num(o.max_lower), num(o.max_upper), o.certified === undefined ? `error: ${(res.stderr || '').split('\n').filter(Boolean).pop() ?? res.status}` : String(o.certified),
-    num(o.time_s), num(o.boxes), num(o.lip_decided), num(o.lin_decided), typeof o.peak_mb === 'number' ? o.peak_mb.toFixed(0) : ''].map(q).join(',');
+    num(o.time_s), num(o.boxes), num(o.lip_decided), num(o.lin_decided), typeof o.peak_mb === 'number' ? o.peak_mb.toFixed(0) : '', typeof o.cpu_s === 'number' ? o.cpu_s.toFixed(2) : ''].map(q).join(',');
   if (!existsSync(CSV)) writeFileSync(CSV, `${HEAD}\n`);
+  else {
+    // Older files lack the last columns: widen the header (their rows leave them empty).
+    const text = readFileSync(CSV, 'utf8');
+    const first = text.slice(0, text.indexOf('\n'));
+    if (first !== HEAD) writeFileSync(CSV, `${HEAD}${text.slice(text.indexOf('\n'))}`);
+  }
   appendFileSync(CSV, `${line}\n`);
   process.stderr.write(`${row.id}: ${o.certified === undefined ? 'error' : o.certified ? 'certified' : 'not certified'} in ${num(o.time_s) || wall.toFixed(1)} s\n`);
 }
@@ -265,7 +273,7 @@ function report(): void {
     ['network', (r) => r.network], ['region', (r) => r.region], ['objective', (r) => r.objective], ['method', (r) => r.method], ['eps', (r) => r.eps],
     ['min [lower, upper]', (r) => interval(r.min_lower, r.min_upper)], ['max [lower, upper]', (r) => interval(r.max_lower, r.max_upper)],
     ['certified', (r) => r.certified], ['time s', (r) => (r.time_s === '' ? '' : Number(r.time_s).toFixed(2))], ['boxes', (r) => r.boxes],
-    ['Lipschitz decided', (r) => r.lip_decided], ['linear decided', (r) => r.lin_decided], ['peak MB', (r) => r.peak_mb],
+    ['Lipschitz decided', (r) => r.lip_decided], ['linear decided', (r) => r.lin_decided], ['peak MB', (r) => r.peak_mb], ['CPU s', (r) => r.cpu_s ?? ''],
   ];
   const acas = done.filter((r) => r.part === 'acas');
   if (acas.length) {
@@ -303,12 +311,14 @@ if (a.child) {
     const { outputObjective } = await import('../src/reach/objective.js');
     const net = readModel(spec.model);
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const r = await reach(net, [{ kind: 'box', lo: Float64Array.from(spec.perInput.lo), hi: Float64Array.from(spec.perInput.hi) }], outputObjective(net.outputSize, spec.output),
       { method: a.method as 'auto', eps: Number(a.eps), timeout: Number(a.timeout), free: spec.free, at: Float64Array.from(spec.center) });
     const x = r.results[0];
     process.stdout.write(`${JSON.stringify({
       min_lower: x.min.lower, min_upper: x.min.upper, max_lower: x.max.lower, max_upper: x.max.upper, certified: r.certified, time_s: (performance.now() - t0) / 1000,
       boxes: x.min.iterations + x.max.iterations, lip_decided: x.min.decided.lipschitz + x.max.decided.lipschitz, lin_decided: x.min.decided.linear + x.max.decided.linear, method: r.method, peak_mb: process.resourceUsage().maxRSS / 1024,
+      cpu_s: (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1e6,
     })}\n`);
   } else await runChild(spec, a.method, Number(a.eps), Number(a.timeout));
 } else {
