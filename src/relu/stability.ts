@@ -29,7 +29,8 @@ import { ibp } from '../bounds/ibp.js';
 import { buildNetLP, columnObjectives, getHighs, solveLowerBounds, type Highs } from '../bounds/lp.js';
 import { prepare } from '../bounds/prepare.js';
 import type { BatchRegion, NodeBounds } from '../bounds/types.js';
-import type { Network } from '../net/network.js';
+import { vjp } from '../net/gradient.js';
+import { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import { regionToBatch, type Region } from '../spec/region.js';
 import { addDown, addUp } from '../util/float.js';
@@ -227,6 +228,43 @@ export function recordWitnesses(net: Network, layers: ReluLayerStability[], poin
     }
   }
   return added;
+}
+
+/**
+ * Candidate witnesses for the undecided elements of one ReLU node: per element and side, a
+ * short signed-gradient descent of ±z_j inside the region's box (the truncated network's
+ * vector–Jacobian product), started from the box centre and a random point. The points are
+ * only candidates: `recordWitnesses` re-evaluates them soundly.
+ */
+function attackLayer(net: Network, L: ReluLayerStability, w: WitnessRegion, rng: Rng, steps = 10): Float64Array[] {
+  const targets: [number, number][] = [];
+  for (let j = 0; j < L.size; j++) {
+    if (L.status[j] !== 0) continue;
+    if (!(L.witness[j] & 1)) targets.push([j, -1]); // look for z_j > 0: minimise −z_j
+    if (!(L.witness[j] & 2)) targets.push([j, 1]); // look for z_j < 0
+  }
+  if (targets.length === 0) return [];
+  const producer = net.nodes.findIndex((nd) => nd.output === L.input);
+  if (producer < 0) return [];
+  const sub = new Network(net.values, net.nodes.slice(0, producer + 1), net.inputIds, [L.input], net.meta);
+  const n = net.inputSize, B = 2 * targets.length;
+  const x = new Float64Array(B * n);
+  for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) x[b * n + i] = b % 2 === 0 ? 0.5 * (w.lo[i] + w.hi[i]) : rng.uniform(w.lo[i], w.hi[i]);
+  const g = new Float64Array(B * L.size);
+  targets.forEach(([j, sign], t) => { g[(2 * t) * L.size + j] = sign; g[(2 * t + 1) * L.size + j] = sign; });
+  for (let s = 0; s < steps; s++) {
+    const { grad } = vjp(sub, x, g, B);
+    const frac = 0.5 * Math.pow(0.6, s);
+    for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) {
+      const d = grad[b * n + i];
+      if (d === 0) continue;
+      const v = x[b * n + i] - frac * (w.hi[i] - w.lo[i]) * Math.sign(d);
+      x[b * n + i] = v < w.lo[i] ? w.lo[i] : v > w.hi[i] ? w.hi[i] : v;
+    }
+  }
+  const out: Float64Array[] = [];
+  for (let b = 0; b < B; b++) { const y = placeInRegion(w, x.subarray(b * n, (b + 1) * n)); if (y) out.push(y); }
+  return out;
 }
 
 // ---- tiers ----------------------------------------------------------------------------------------
@@ -571,7 +609,8 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
   let t = performance.now();
   let nodes: NodeBounds = ibp(net, batch);
   decide(layers, nodes, 0);
-  recordWitnesses(net, layers, samplePoints(w, s.samples, new Rng(s.seed)));
+  const rng = new Rng(s.seed);
+  recordWitnesses(net, layers, samplePoints(w, s.samples, rng));
   seconds.ibp = (performance.now() - t) / 1000;
   let milps = 0;
   if (tierIndex >= 1) {
@@ -589,6 +628,8 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
       if (s.signal?.aborted) throw s.signal.reason;
       t = performance.now();
       const before = L.status.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+      // Cheap witnesses first: every element they show unstable needs no LP side.
+      recordWitnesses(net, layers, attackLayer(net, L, w, rng));
       // Inputs straight from the region (no ReLU upstream) are exact under CROWN up to rounding: the LP cannot help.
       if (hasReluUpstream(net, L.nodeIndex)) {
         const pts = lpLayer(net, highs, nodes, L, s, w, tierIndex >= 3);
