@@ -7,6 +7,7 @@ import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import { globalLipschitz } from './global.js';
 import { localLipschitz } from './local.js';
+import { restrictToFree } from './restrict.js';
 import { gradientsAt, searchLower, secantsAround, type SecantWitness } from './lower.js';
 import { dualOf, normUp } from './norms.js';
 
@@ -46,6 +47,12 @@ export interface LipschitzSettings {
   seed: number;
   /** Box used to search for lower bounds when no region is given (each input in [-r, r]). Default 1. */
   globalSearchRadius: number;
+  /**
+   * Intermediate bounds of each box (src/bounds crownIntermediate): 'auto' takes forward-mode
+   * linear bounds alone for smooth networks with at most 20 free inputs (CROWN's per-neuron
+   * backward passes cost far more there for the same bounds), else CROWN's own 'auto'. Default 'auto'.
+   */
+  intermediate: 'auto' | 'forward' | 'backward';
 }
 
 export const LIPSCHITZ_DEFAULTS: LipschitzSettings = {
@@ -60,6 +67,7 @@ export const LIPSCHITZ_DEFAULTS: LipschitzSettings = {
   childSamples: 2,
   seed: 0,
   globalSearchRadius: 1,
+  intermediate: 'auto',
 };
 
 export interface LipschitzTracePoint {
@@ -107,7 +115,7 @@ export function lipschitzSettings(overrides: Partial<LipschitzSettings> = {}): L
  * from pairs in [−r, r]ⁿ). Sound; anytime (the timeout returns a valid, wider interval).
  */
 export async function lipschitzInterval(
-  net: Network,
+  network: Network,
   box: { lo: Float64Array; hi: Float64Array } | null,
   row: Float64Array,
   settings: Partial<LipschitzSettings> = {},
@@ -115,7 +123,9 @@ export async function lipschitzInterval(
 ): Promise<LipschitzInterval> {
   const s = lipschitzSettings(settings);
   const start = performance.now();
-  const n = net.inputSize, m = net.outputSize;
+  let net = network;
+  let n = net.inputSize;
+  const m = net.outputSize;
   if (row.length !== m) throw new InputError(`the objective has ${row.length} values; the network has ${m} outputs`);
   for (let j = 0; j < m; j++) if (!Number.isFinite(row[j])) throw new InputError(`the objective: entry ${j} (${row[j]}) is not a finite number`);
   const rng = new Rng(s.seed);
@@ -146,15 +156,24 @@ export async function lipschitzInterval(
     const w = searchLower(net, row, norm, lo, hi, rng, { samples: s.samples, ascentSteps: s.ascentSteps });
     return done(w, glob, null, 0);
   }
-  const { lo, hi } = box;
-  if (lo.length !== n || hi.length !== n) throw new InputError(`the region has ${lo.length} values; the network takes ${n} inputs`);
-  for (let i = 0; i < n; i++) if (!(lo[i] <= hi[i])) throw new InputError(`the region is empty or NaN at input ${i} (lo ${lo[i]} > hi ${hi[i]})`);
+  if (box.lo.length !== n || box.hi.length !== n) throw new InputError(`the region has ${box.lo.length} values; the network takes ${n} inputs`);
+  for (let i = 0; i < n; i++) if (!(box.lo[i] <= box.hi[i])) throw new InputError(`the region is empty or NaN at input ${i} (lo ${box.lo[i]} > hi ${box.hi[i]})`);
+  // Work on the network restricted to the free coordinates (exact; see restrict.ts).
+  const restricted = restrictToFree(net, box.lo, box.hi);
+  const k = restricted.free.length;
+  if (k === 0) return done(null, 0, 0, 1);
+  net = restricted.net;
+  n = k;
+  const lo = Float64Array.from(restricted.free, (i) => box.lo[i]), hi = Float64Array.from(restricted.free, (i) => box.hi[i]);
+  const lift = (w: SecantWitness): SecantWitness => ({ lower: w.lower, a: restricted.lift(w.a), b: restricted.lift(w.b) });
+  const globFree = Math.min(glob, globalLipschitz(net, row, norm).upper[0]);
+  const mode = s.intermediate !== 'auto' ? s.intermediate : k <= 20 && net.nodes.some((nd) => nd.kind.lipschitz?.derivativeRange && !nd.kind.breakpoints) ? 'forward' : 'auto';
   let best = searchLower(net, row, norm, lo, hi, rng, { samples: s.samples, ascentSteps: s.ascentSteps });
-  const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { global: Float64Array.of(glob), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
+  const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { nodes: crownIntermediate({ net, region: { batch: 1, lo, hi }, intermediate: mode }), global: Float64Array.of(globFree), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
   const rootUpper = rootLocal.dual[0];
   const closed = (lower: number, upper: number) => upper - lower <= s.eps * lower || upper <= lower;
   note(best.lower, rootUpper);
-  if (closed(best.lower, rootUpper)) return done(best, rootUpper, rootUpper, 1);
+  if (closed(best.lower, rootUpper)) return done(lift(best), rootUpper, rootUpper, 1);
 
   /** Bound a batch of boxes: local upper bounds, and lower bounds from each box's centre and a few points. */
   const bound = (boxes: { lo: Float64Array; hi: Float64Array }[]): BoundedDomain<LipBox>[] => {
@@ -162,8 +181,8 @@ export async function lipschitzInterval(
     const blo = new Float64Array(D * n), bhi = new Float64Array(D * n);
     boxes.forEach((b, d) => { blo.set(b.lo, d * n); bhi.set(b.hi, d * n); });
     const region = { batch: D, lo: blo, hi: bhi };
-    const nodes = crownIntermediate({ net, region });
-    const loc = localLipschitz(net, region, row, norm, { nodes, global: Float64Array.of(glob), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
+    const nodes = crownIntermediate({ net, region, intermediate: mode });
+    const loc = localLipschitz(net, region, row, norm, { nodes, global: Float64Array.of(globFree), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
     const per = 1 + s.childSamples;
     const xs = new Float64Array(D * per * n);
     for (let d = 0; d < D; d++) {
@@ -260,5 +279,5 @@ export async function lipschitzInterval(
     },
   );
   const upper = Math.min(rootUpper, upperOf(result.stats));
-  return done(best, upper, rootUpper, boxes);
+  return done(lift(best), upper, rootUpper, boxes);
 }
