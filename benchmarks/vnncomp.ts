@@ -429,6 +429,8 @@ function machine(): { nproc: string; cpu: string; node: string; commit: string }
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) cpu = m[1].trim();
   } catch { /* not Linux */ }
+  // LIPCERT_COMMIT names the commit when the run uses an exported copy of the repository (no .git).
+  if (process.env.LIPCERT_COMMIT) return { nproc, cpu, node: process.version, commit: process.env.LIPCERT_COMMIT };
   const rev = sh('git', ['rev-parse', '--short', 'HEAD']);
   const dirty = rev && sh('git', ['status', '--porcelain', '--untracked-files=no']) !== '' ? ' (with uncommitted changes)' : '';
   return { nproc, cpu, node: process.version, commit: rev ? `${rev}${dirty}` : '?' };

@@ -61,6 +61,8 @@ export function optimiseSlopes(
   rows: number,
   settings: Partial<AlphaSettings> = {},
   signal?: AbortSignal,
+  /** performance.now() after which no further step starts (the best so far is returned: still sound). */
+  deadline = Infinity,
 ): { lower: Float64Array; first: BackwardResult; last: BackwardResult } {
   const s = { ...ALPHA_DEFAULTS, ...settings };
   const D = region.batch;
@@ -79,7 +81,7 @@ export function optimiseSlopes(
   let lr = s.learningRate;
   if (alphas.size === 0) return { lower: best, first, last };
   for (let it = 1; it <= s.iterations; it++) {
-    if (signal?.aborted) break;
+    if (signal?.aborted || performance.now() > deadline) break;
     // Gradient at the current slopes: corner minimising each row's linear function.
     const x = new Float64Array(D * rows * n);
     for (let d = 0; d < D; d++) {

@@ -76,10 +76,11 @@ export interface ReluContext {
  * Root bounds of every value over the property's box: CROWN (backward passes), then, with
  * `alphaIterations` > 0, the input bounds of each ReLU-like op after the first tightened by
  * α-CROWN on rows ±e_j of its unstable elements (layer by layer, each using the tightened bounds
- * before it), intersected with CROWN's. Sound over the whole box: every α iterate is a CROWN
- * bound with valid slopes.
+ * before it), intersected with CROWN's, until `alphaDeadline` (performance.now(); the layers
+ * left share the time left evenly). Sound over the whole box: every α iterate is a CROWN bound
+ * with valid slopes.
  */
-export function reluRootContext(net: Network, dj: PropertyDisjunct, signal?: AbortSignal, alphaIterations = 0): ReluContext {
+export function reluRootContext(net: Network, dj: PropertyDisjunct, signal?: AbortSignal, alphaIterations = 0, alphaDeadline = Infinity): ReluContext {
   const region: BatchRegion = { batch: 1, lo: Float64Array.from(dj.box.lo), hi: Float64Array.from(dj.box.hi) };
   const root = crownIntermediate({ net, region, intermediate: 'backward', signal });
   const layout = reluLayout(net);
@@ -94,7 +95,9 @@ export function reluRootContext(net: Network, dj: PropertyDisjunct, signal?: Abo
       const R = 2 * need.length;
       const A0 = new Float64Array(R * size);
       need.forEach((j, i) => { A0[2 * i * size + j] = 1; A0[(2 * i + 1) * size + j] = -1; });
-      const { lower } = optimiseSlopes(net, root, region, v, A0, R, { iterations: alphaIterations }, signal);
+      // The time left for the α steps is shared evenly by the layers still to do.
+      const left = (alphaDeadline - performance.now()) / (layout.nodes.length - li);
+      const { lower } = optimiseSlopes(net, root, region, v, A0, R, { iterations: alphaIterations }, signal, performance.now() + left);
       need.forEach((j, i) => {
         const l = lower[2 * i], u = -lower[2 * i + 1];
         if (l > lo[j]) lo[j] = l;

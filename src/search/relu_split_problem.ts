@@ -16,6 +16,7 @@ export interface ReluSplitSettings {
   betaIterations: number;
   betaRootIterations: number;
   betaIntermediateIterations: number;
+  betaIntermediateShare: number;
   betaLrAlpha: number;
   betaLrBeta: number;
   /** Candidates bounded per split decision (1 = BaBSR; k > 1 = filtered smart branching over BaBSR's top k). */
@@ -126,7 +127,8 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
   }
 
   async roots(): Promise<BoundedDomain<ReluDomain>[]> {
-    this.ctx = reluRootContext(this.net, this.dj, this.signal, this.s.betaIntermediateIterations);
+    const budget = Number.isFinite(this.deadline) ? this.s.betaIntermediateShare * (this.deadline - performance.now()) : Infinity;
+    this.ctx = reluRootContext(this.net, this.dj, this.signal, this.s.betaIntermediateIterations, performance.now() + budget);
     const res = this.bound([rootReluDomain(this.ctx, this.dj.outputs.length)], this.s.betaRootIterations, this.signal);
     if (res.cex) this.pending = res.cex;
     return res.bounded;

@@ -107,6 +107,8 @@ export interface VerifySettings {
    * by every domain. 0 = CROWN's. Default 20.
    */
   betaIntermediateIterations: number;
+  /** ReLU splitting: share of the time left (with a timeout) that the root's α steps on intermediate bounds may take. Default 0.05. */
+  betaIntermediateShare: number;
   /** ReLU splitting: Adam step size of the slopes α. Default 0.1 (α,β-CROWN's lr_alpha). */
   betaLrAlpha: number;
   /** ReLU splitting: Adam step size of the multipliers β. Default 0.05 (α,β-CROWN's lr_beta). */
@@ -145,6 +147,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   betaIterations: 20,
   betaRootIterations: 50,
   betaIntermediateIterations: 20,
+  betaIntermediateShare: 0.05,
   betaLrAlpha: 0.1,
   betaLrBeta: 0.05,
   fsbCandidates: 1,
