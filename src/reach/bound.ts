@@ -53,6 +53,8 @@ export interface BoxBounds {
   cornerUpper?: Float64Array;
   /** D × R × n per-coordinate Lipschitz constants of the rows (when the Lipschitz bound ran). */
   perCoord?: Float64Array;
+  /** Intermediate bounds of every value for the batch (children intersect theirs with them). */
+  nodes?: NodeBounds;
 }
 
 /**
@@ -69,9 +71,10 @@ export function deadlineSignal(deadline: number, outer?: AbortSignal): AbortSign
 
 /**
  * Bound h = combine_r(C_r·y + d_r) over D boxes (lo, hi: D × n). Sound: every x of box d (and
- * of the ball, when given) has h(x) ≥ lower[d] in real arithmetic.
+ * of the ball, when given) has h(x) ≥ lower[d] in real arithmetic. `parent` (D × size per
+ * value): bounds known on a superset of each box (its parent's), intersected in.
  */
-export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, ball: ReachRegion['ball'], opts: BoxBoundsOptions, signal?: AbortSignal): BoxBounds {
+export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, ball: ReachRegion['ball'], opts: BoxBoundsOptions, signal?: AbortSignal, parent?: NodeBounds): BoxBounds {
   const n = net.inputSize, m = net.outputSize, R = p.rows;
   const region: BatchRegion = { batch: D, lo, hi };
   if (ball) {
@@ -92,7 +95,7 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
   let corners: Float64Array | undefined, cornerUpper: Float64Array | undefined;
   const rowLower = new Float64Array(D * R);
   if (opts.linear || opts.lipschitz) {
-    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, signal });
+    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, signal, parent });
     nodes = nb;
     if (opts.linear) {
       const A0 = new Float64Array(D * R * m);
@@ -164,5 +167,5 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
   if (ball) {
     for (let d = 0; d < D; d++) if (boxMissesBall(ball, lo, hi, d * n, n)) { lower[d] = Infinity; decider[d] = 'empty'; }
   }
-  return { lower, decider, score, centers, centerUpper, corners, cornerUpper, perCoord };
+  return { lower, decider, score, centers, centerUpper, corners, cornerUpper, perCoord, nodes };
 }

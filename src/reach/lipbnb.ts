@@ -18,6 +18,7 @@
  */
 import { branchAndBound, type BoundedDomain, type BnbProblem } from '../search/bnb.js';
 import type { Network } from '../net/network.js';
+import type { NodeBounds } from '../bounds/types.js';
 import { addUp } from '../util/float.js';
 import { boundBoxes, deadlineSignal, type Decider } from './bound.js';
 import { Incumbent } from './incumbent.js';
@@ -30,6 +31,30 @@ interface BoxDomain {
   hi: Float64Array;
   /** Coordinates to try splitting, best first (empty: a point). */
   dims: number[];
+  /** The box's intermediate bounds (its children's are intersected with them). */
+  nodes?: NodeBounds;
+}
+
+/** Box d's slice of batched node bounds (copies). */
+function sliceNodes(nb: NodeBounds, d: number, D: number): NodeBounds {
+  const pick = (a: Float64Array | undefined) => { if (!a) return undefined; const z = a.length / D; return a.slice(d * z, (d + 1) * z); };
+  return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };
+}
+
+/** Batched node bounds of `list` (one entry per box, each a box's own slices), or undefined when any is missing. */
+function stackNodes(list: (NodeBounds | undefined)[]): NodeBounds | undefined {
+  if (list.length === 0 || list.some((x) => !x)) return undefined;
+  const V = list[0]!.lo.length, D = list.length;
+  const lo: (Float64Array | undefined)[] = new Array(V), hi: (Float64Array | undefined)[] = new Array(V);
+  for (let v = 0; v < V; v++) {
+    const f = list[0]!.lo[v];
+    if (!f || list.some((x) => !x!.lo[v] || !x!.hi[v])) continue;
+    const z = f.length;
+    const l = new Float64Array(D * z), h = new Float64Array(D * z);
+    list.forEach((x, k) => { l.set(x!.lo[v]!, k * z); h.set(x!.hi[v]!, k * z); });
+    lo[v] = l; hi[v] = h;
+  }
+  return { lo, hi };
 }
 
 /** Coordinates tried per split (the pair of children with the best worse bound is kept). */
@@ -72,9 +97,11 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   let pointFloor = Infinity;
   let bounded = 0;
 
-  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
+  // Keep each box's intermediate bounds for its children when the network is small enough.
+  const keepNodes = net.values.reduce((t, v) => t + v.size, 0) <= 4096;
+  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false, parent?: NodeBounds): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
     // The roots are bounded once whatever the time (the result needs a bound of every box).
-    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz }, root ? undefined : stopAt);
+    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz }, root ? undefined : stopAt, parent);
     bounded += D;
     inc.offer(bb.centers, D, bb.centerUpper);
     if (bb.corners) inc.offer(bb.corners, D, bb.cornerUpper);
@@ -82,7 +109,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
     for (let d = 0; d < D; d++) {
       if (count) decided[bb.decider[d]]++;
       const dl = lo.slice(d * n, (d + 1) * n), dh = hi.slice(d * n, (d + 1) * n);
-      out.push({ domain: { lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, rootWidth, d, n, s.trialSplits ?? TRIAL_SPLITS) }, lower: bb.lower[d], upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy: bb.decider[d] });
+      out.push({ domain: { nodes: keepNodes && bb.nodes ? sliceNodes(bb.nodes, d, D) : undefined, lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, rootWidth, d, n, s.trialSplits ?? TRIAL_SPLITS) }, lower: bb.lower[d], upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy: bb.decider[d] });
     }
     // Local descent from the most promising centres of the batch.
     if (s.descentSteps > 0) {
@@ -117,8 +144,10 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       if (D === 0) return { children: [] };
       const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
       let at = 0;
+      const parentsOf: (NodeBounds | undefined)[] = [];
       for (const q of splittable) {
         const { lo: pl, hi: ph } = q.domain;
+        for (let t = 0; t < 2 * q.domain.dims.length; t++) parentsOf.push(q.domain.nodes);
         for (const i of q.domain.dims) {
           const mid = 0.5 * pl[i] + 0.5 * ph[i];
           lo.set(pl, at * n); hi.set(ph, at * n);
@@ -131,7 +160,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       let all: ReturnType<typeof bound>;
       const t0 = performance.now();
       try {
-        all = bound(lo, hi, D, false);
+        all = bound(lo, hi, D, false, false, stackNodes(parentsOf));
       } catch (e) {
         if (stopAt.aborted) return { children: candidates };
         throw e;
@@ -147,6 +176,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
           const key = Math.min(a, b), sum = a + b;
           if (key > bestKey || (key === bestKey && sum > bestSum) || !(bestKey === bestKey)) { best = at; bestKey = key; bestSum = sum; }
         }
+        q.domain.nodes = undefined; // expanded: its children carry their own
         for (const c of [all[best], all[best + 1]]) {
           // A child's bound never needs to be below its parent's (the parent's is valid on it).
           if (q.lower > c.lower) c.lower = q.lower;
