@@ -189,7 +189,10 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   };
   const elapsed = () => (performance.now() - start) / 1000;
   pushTrace(trace, 0, -Infinity, inc.upper);
-  const res = await branchAndBound(problem, { batch: s.batch, deadline: s.deadline, diveFraction: 0.25 }, s.signal, (st) => {
+  // Open boxes allowed: about 1.5 GB of boxes (their bounds and kept intermediate bounds).
+  const perBox = 16 * n + (keepNodes ? 16 * net.values.reduce((t, v) => t + v.size, 0) : 0) + 256;
+  const maxOpen = Math.max(10_000, Math.min(500_000, Math.floor(1.5e9 / perBox)));
+  const res = await branchAndBound(problem, { batch: s.batch, deadline: s.deadline, diveFraction: 0.25, maxOpen }, s.signal, (st) => {
     const l = Math.min(st.globalLower, pointFloor);
     pushTrace(trace, elapsed(), l, inc.upper);
     s.onTrace?.(l, inc.upper);
