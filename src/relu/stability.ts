@@ -57,6 +57,8 @@ export interface ReluSettings {
   milpTime: number;
   /** Time limit of one LP in seconds (a timed-out LP keeps the cheaper bound). Default 5. */
   lpTime: number;
+  /** Seconds for the whole MILP tier; elements left when it runs out are reported unstable and counted as timeouts. Default ∞. */
+  milpBudget: number;
   /** MILP solver: glpk.js (faster on small MILPs, no early stop) or HiGHS (early stop on a proving bound or an incumbent). Default 'glpk'. */
   solver: 'glpk' | 'highs';
   /** Random inputs of the region tried as witnesses before any LP. Default 256. */
@@ -69,7 +71,7 @@ export interface ReluSettings {
   onProgress?: (done: number, total: number, tier: ReluTier) => void;
 }
 
-export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, solver: 'glpk', lpTime: 5, samples: 256, seed: 0 };
+export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, milpBudget: Infinity, solver: 'glpk', lpTime: 5, samples: 256, seed: 0 };
 
 /** Stability of one ReLU-like node's elements (indices into its flattened input). */
 export interface ReluLayerStability {
@@ -528,7 +530,7 @@ function solveSideGlpk(glpk: Glpk, prob: { lp: import('glpk.js/node').LP; names:
 }
 
 /** MILP tier on one ReLU node: decide every element still undecided and unwitnessed. Returns the number of MILP sides solved. */
-function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBounds, L: ReluLayerStability, layers: ReluLayerStability[], depth: number, s: ReluSettings, w: WitnessRegion): number {
+function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBounds, L: ReluLayerStability, layers: ReluLayerStability[], depth: number, s: ReluSettings, w: WitnessRegion, deadline: number): number {
   const todo: number[] = [];
   for (let j = 0; j < L.size; j++) if (L.status[j] === 0 && L.witness[j] !== 3) todo.push(j);
   if (todo.length === 0) return 0;
@@ -550,10 +552,11 @@ function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBou
       if (cols[j] < 0) continue; // no column: the LP found it needs none (cannot happen for an undecided element)
       // Active side first when no negative witness: min z_j ≥ 0 proves active.
       for (const sign of [1, -1]) {
-        if (L.status[j] !== 0 || L.witness[j] === 3) break;
+        if (L.status[j] !== 0 || L.witness[j] === 3 || performance.now() > deadline) break;
         const bit = sign === 1 ? 2 : 1; // the witness that refutes this side
         if (L.witness[j] & bit) continue;
-        const r = glpk ? solveSideGlpk(glpk, prob!, m, cols[j], sign, s.milpTime, depth) : solveSide(highs, model, m, cols[j], sign, s.milpTime);
+        const limit = Math.max(0.05, Math.min(s.milpTime, (deadline - performance.now()) / 1000));
+        const r = glpk ? solveSideGlpk(glpk, prob!, m, cols[j], sign, limit, depth) : solveSide(highs, model, m, cols[j], sign, limit);
         solved++;
         if (r.proved >= 0) {
           L.status[j] = sign === 1 ? 1 : -1;
@@ -613,6 +616,7 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
   recordWitnesses(net, layers, samplePoints(w, s.samples, rng));
   seconds.ibp = (performance.now() - t) / 1000;
   let milps = 0;
+  let milpDeadline: number | undefined;
   if (tierIndex >= 1) {
     t = performance.now();
     nodes = crownIntermediate({ net, region: batch, parent: nodes, signal: s.signal });
@@ -646,7 +650,8 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
           recordWitnesses(net, layers, pts);
         }
         pushLayerBounds(nodes, L);
-        milps += milpLayer(net, highs, glpk, nodes, L, layers, li, s, w);
+        milpDeadline ??= performance.now() + 1000 * s.milpBudget;
+        milps += milpLayer(net, highs, glpk, nodes, L, layers, li, s, w, milpDeadline);
         seconds.milp += (performance.now() - t) / 1000;
       }
       pushLayerBounds(nodes, L);
