@@ -1,7 +1,7 @@
 /**
  * Reach benchmark: certified min and max of network outputs over input regions.
  *
- *   npx tsx benchmarks/reach.ts [--part acas|methods|mnist|sigmoid|all] [--timeout s] [--limit N] [--report-only]
+ *   npx tsx benchmarks/reach.ts [--part acas|methods|mnist|sigmoid|all] [--timeout s] [--limit N] [--reverse] [--report-only]
  *
  * Parts (each row runs in its own child process, so its peak memory is its own; rows are
  * appended to benchmarks/results/reach.csv as they finish and skipped when already there, so the
@@ -331,10 +331,11 @@ if (a.child) {
       ...(part === 'sigmoid' || part === 'all' ? sigmoidRows(timeout) : []),
       ...(part === 'acas' || part === 'all' ? acasRows(timeout) : []),
     ];
-    const done = readDone();
+    if (a.reverse) rows.reverse();
     let left = Number(a.limit ?? Infinity);
     for (const row of rows) {
-      if (done.has(row.id)) continue;
+      // Re-read before each row: another run (e.g. --reverse) may share the file.
+      if (readDone().has(row.id)) continue;
       if (left-- <= 0) break;
       runRow(row);
       report();
