@@ -1,18 +1,16 @@
-import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import type { Property, PropertyDisjunct } from '../spec/property.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
-import { branchAndBound, type BnbStats, type BoundedDomain } from './bnb.js';
+import { branchAndBound, type BnbProblem, type BnbStats, type BoundedDomain } from './bnb.js';
 import { getHighs, type Highs } from '../bounds/lp.js';
 import { boundBoxByLp, countUnstable } from './box_lp.js';
 import { boundBoxes, boxObjective, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
 import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
-import { checkCandidate, violation, type Counterexample } from './counterexample.js';
+import type { Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './falsify.js';
 import { FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
-import type { BnbProblem } from './bnb.js';
 import type { ReluDomain } from './relu_split.js';
 import { ReluSplitProblem, tryPoints } from './relu_split_problem.js';
 
