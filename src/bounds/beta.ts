@@ -71,6 +71,8 @@ export function betaCrown(
   settings: Partial<BetaSettings> = {},
   start: { alphas?: AlphaSet; betas?: Map<number, Float64Array> } = {},
   signal?: AbortSignal,
+  /** performance.now() after which no further step starts (the best so far is returned: still sound). */
+  deadline = Infinity,
 ): BetaResult {
   const s = { ...BETA_DEFAULTS, ...settings };
   const D = region.batch;
@@ -112,7 +114,7 @@ export function betaCrown(
   const velB = new Map([...values].map(([k, b]) => [k, new Float64Array(b.length)]));
   let lrA = s.lrAlpha, lrB = s.lrBeta;
   for (let it = 1; it <= s.iterations && !done(); it++) {
-    if (signal?.aborted) break;
+    if (signal?.aborted || performance.now() > deadline) break;
     // The corner minimising each row's linear function; the relaxed network's values there give
     // ∂bound/∂α_j = a_j·z_j (lower line in use) and ∂bound/∂β_j = −s_j·z_j (envelope theorem).
     const x = new Float64Array(rowsTotal * n);

@@ -151,7 +151,7 @@ function slotSplits(net: Network, doms: ReluDomain[], slotDom: number[], which: 
  * each domain. Returns the bounds and per domain whether a clamp left lower > upper (the split
  * set is empty: proved, since every bound is sound).
  */
-export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: boolean, signal?: AbortSignal): { nb: NodeBounds; empty: Uint8Array } {
+export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: boolean, signal?: AbortSignal, deadline = Infinity): { nb: NodeBounds; empty: Uint8Array } {
   const { net, layout } = ctx;
   const D = doms.length, S = layout.total;
   const splits = slotSplits(net, doms, doms.map((_, k) => k), doms.map((_, k) => k));
@@ -182,7 +182,7 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
   for (const d of doms) for (let q = 0; q < d.splits.length; q += 3) first = Math.min(first, layout.nodes.indexOf(d.splits[q]));
   const n = net.inputSize;
   layout.nodes.forEach((k, li) => {
-    if (rebound && li > first && !signal?.aborted) {
+    if (rebound && li > first && !signal?.aborted && performance.now() < deadline) {
       const v = net.nodes[k].inputs[0], size = layout.sizes[li], lo = nb.lo[v]!, hi = nb.hi[v]!;
       const sg = splits.get(k);
       const need: number[][] = doms.map((_, d) => {
@@ -231,11 +231,12 @@ const ROUND = 5;
  * the batch after its round (early stop per row). A polytope's bound is the best of its rows'
  * (> 0 refutes it); a domain whose splits clamp some bound empty gets +∞. Sound: every number
  * is a β-CROWN bound with β ≥ 0 and valid α (see src/bounds/beta.ts), the rows' offsets added
- * rounding down.
+ * rounding down. Past `deadline` (performance.now()) no further step or re-bounding starts: the
+ * bounds are then those of fewer steps, still sound.
  */
-export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings: Partial<BetaSettings>, candidateCount: number, signal?: AbortSignal, rebound = false): ReluBatchResult {
+export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings: Partial<BetaSettings>, candidateCount: number, signal?: AbortSignal, rebound = false, deadline = Infinity): ReluBatchResult {
   const { net, rows, layout } = ctx;
-  const db = domainBounds(ctx, doms, rebound, signal);
+  const db = domainBounds(ctx, doms, rebound, signal, deadline);
   const n = net.inputSize, m = net.outputSize, S = layout.total;
   // Slots: (domain, row) for the rows of polytopes not yet refuted.
   const slotDom: number[] = [], slotRow: number[] = [];
@@ -304,7 +305,7 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
         betas.get(sp[q])![i * size + sp[q + 1]] = betaOf[t][q / 3];
       }
     });
-    const res = betaCrown(net, nb, region, out, A0, 1, splits, { ...settings, iterations: steps, stopAbove: Infinity, lrAlpha: lrA * decay ** done, lrBeta: lrB * decay ** done }, { alphas, betas }, signal);
+    const res = betaCrown(net, nb, region, out, A0, 1, splits, { ...settings, iterations: steps, stopAbove: Infinity, lrAlpha: lrA * decay ** done, lrBeta: lrB * decay ** done }, { alphas, betas }, signal, deadline);
     passes += res.passes * A;
     const rec = res.last.record!;
     active.forEach((t, i) => {
@@ -325,7 +326,7 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
       for (let x = 0; x < n; x++) xOf[t * n + x] = res.last.A[i * n + x] >= 0 ? ctx.lo[x] : ctx.hi[x];
     });
     done += steps;
-    if (done >= iterations || signal?.aborted) break;
+    if (done >= iterations || signal?.aborted || performance.now() > deadline) break;
     active = active.filter((t) => !(lowerOf[t] > 0) && !empty[t]);
   }
   // Per domain: polytope bounds, stored α/β of the open rows, branching candidates, a candidate input.

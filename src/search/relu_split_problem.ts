@@ -116,7 +116,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
 
   private bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal): ReluBatchResult & { cex?: Counterexample } {
     const t0 = performance.now();
-    const res = boundReluDomains(this.ctx, doms, this.beta(iterations), Math.max(1, this.s.fsbCandidates), signal, this.s.reluRebound);
+    const res = boundReluDomains(this.ctx, doms, this.beta(iterations), Math.max(1, this.s.fsbCandidates), signal, this.s.reluRebound, this.deadline);
     this.boundMs += performance.now() - t0;
     this.passes += res.passes;
     this.boundedDomains += doms.length;
