@@ -232,7 +232,8 @@ export function lineSearch(net: Network, x0: Float64Array, w: AdversarialExample
 
 /**
  * FAB-style minimum-norm attack (see the module comment). Runs from x0, then `restarts` times
- * from random points near the best witness. Returns the closest re-checked witness, or null.
+ * from random points near the best witness; `target` ≥ 0 restricts it to that class's
+ * boundary. Returns the closest re-checked witness (after a line search), or null.
  */
 export function linearRegionAttack(net: Network, x0: Float64Array, label: number, norm: Norm, box: InputBox, rng: Rng, s: AttackSettings = ATTACK_DEFAULTS, deadline = Infinity, target = -1): AdversarialExample | null {
   const n = x0.length, m = net.outputSize;
