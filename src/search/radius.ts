@@ -71,6 +71,8 @@ export interface RadiusSettings {
    * (each try costs about one CROWN pass; on MNIST the CROWN radius is larger anyway).
    */
   lipschitzRadii: number;
+  /** Share of the timeout the attacks before the bisection may use at most. Default 0.3. */
+  attackShare: number;
   /** Attack settings. */
   attack: AttackSettings;
   /** Seed of the random generator (attack restarts). Default 0. */
@@ -85,6 +87,7 @@ export const RADIUS_DEFAULTS: RadiusSettings = {
   alphaBeforeVerify: false,
   pgdOnFailure: 20,
   lipschitzRadii: 2,
+  attackShare: 0.3,
   attack: ATTACK_DEFAULTS,
   seed: 0,
 };
@@ -492,15 +495,17 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
 
   const rng = new Rng(s.seed);
   const rDomain = farthestDistance(x0, box, norm);
-  // Upper: the attacks first (cheap), so the bisection has a bracket.
-  take(linearRegionAttack(checkNet, x0, label, norm, box, rng, s.attack, deadline));
+  // Upper: the attacks first, so the bisection has a bracket; they get at most `attackShare`
+  // of the time (on a busy machine they must not eat the provers' share).
+  const attackDeadline = Number.isFinite(deadline) ? start + s.attackShare * (deadline - start) : Infinity;
+  take(linearRegionAttack(checkNet, x0, label, norm, box, rng, s.attack, attackDeadline));
   note('attack: linear regions');
   const guess = Number.isFinite(upper) ? upper : Number.isFinite(rDomain) ? rDomain : 1;
-  take(pgdRadiusSearch(checkNet, x0, label, norm, box, rng, 0, guess, s.attack, deadline));
+  take(pgdRadiusSearch(checkNet, x0, label, norm, box, rng, 0, guess, s.attack, attackDeadline));
   note('attack: PGD radius search');
   if (opts.mcts) {
     const { mctsAttack } = await import('./mcts.js');
-    const w = mctsAttack(checkNet, x0, label, norm, box, opts.mcts.features, rng, opts.mcts.settings, deadline);
+    const w = mctsAttack(checkNet, x0, label, norm, box, opts.mcts.features, rng, opts.mcts.settings, attackDeadline);
     mctsUpper = w ? w.distance : Infinity;
     take(w);
     note('attack: MCTS');
@@ -533,7 +538,10 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
     if (r > lower) { lower = r; if (r >= rDomain) certified = true; }
     note('lipschitz');
   }
-  const done = () => upper - lower <= eps || certified || performance.now() >= deadline || opts.signal?.aborted;
+  const closed = () => upper - lower <= eps || certified || opts.signal?.aborted;
+  // The first prover (CROWN, a fraction of a second per call) gets one call even past the deadline.
+  let calls = 0;
+  const done = () => closed() || (performance.now() >= deadline && calls > 0);
   for (const prover of provers) {
     if (done()) break;
     // The smallest radius this prover failed at (it will fail above it too, as far as we know).
@@ -546,6 +554,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
       else r = 0.5 * (lower + failed);
       first = false;
       if (!(r > lower) || !(failed - lower > 0.25 * eps)) break;
+      calls++;
       const ans = await prover.prove(question, r, (deadline - performance.now()) / 1000, opts.signal);
       if (ans.proved) {
         lower = r;
