@@ -6,6 +6,7 @@
  * coordinate and which bound decided each box.
  */
 import { crownIntermediate, backwardBound } from '../bounds/crown.js';
+import { optimiseSlopes } from '../bounds/alpha.js';
 import { gamma } from '../bounds/fp.js';
 import type { BatchRegion, NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
@@ -31,8 +32,13 @@ export type Decider = 'linear' | 'lipschitz' | 'empty';
 export interface BoxBoundsOptions {
   /** Use the linear (CROWN) bound. Default true. */
   linear: boolean;
-  /** Use the Lipschitz bound . Default true. */
+  /** Use the Lipschitz bound. Default true. */
   lipschitz: boolean;
+  /**
+   * α-CROWN steps on the objective rows (intermediate bounds fixed; every iterate is a sound
+   * bound and the best is kept). 0: plain CROWN.
+   */
+  alphaIterations?: number;
 }
 
 export interface BoxBounds {
@@ -100,7 +106,11 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
     if (opts.linear) {
       const A0 = new Float64Array(D * R * m);
       for (let d = 0; d < D; d++) A0.set(p.C, d * R * m);
-      const res = backwardBound(net, nb, region, net.outputIds[0], A0, R);
+      // α-CROWN steps on the objective rows only (intermediate bounds fixed): cheap next to the
+      // intermediate passes; every iterate is a sound bound and the best is kept.
+      const iters = opts.alphaIterations ?? 0;
+      const opt = iters > 0 ? optimiseSlopes(net, nb, region, net.outputIds[0], A0, R, { iterations: iters }, signal) : null;
+      const res = opt ? { lower: opt.lower, A: opt.first.A } : backwardBound(net, nb, region, net.outputIds[0], A0, R);
       for (let i = 0; i < D * R; i++) {
         const v = nextDown(res.lower[i] + p.d[i % R]);
         rowLower[i] = v === v ? v : -Infinity;

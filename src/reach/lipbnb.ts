@@ -101,7 +101,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   const keepNodes = net.values.reduce((t, v) => t + v.size, 0) <= 4096;
   const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false, parent?: NodeBounds): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
     // The roots are bounded once whatever the time (the result needs a bound of every box).
-    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz }, root ? undefined : stopAt, parent);
+    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: s.lipschitz, alphaIterations: s.alphaIterations ?? 0 }, root ? undefined : stopAt, parent);
     bounded += D;
     inc.offer(bb.centers, D, bb.centerUpper);
     if (bb.corners) inc.offer(bb.corners, D, bb.cornerUpper);

@@ -43,7 +43,9 @@ export interface MinSettings {
   lipschitz: boolean;
   /** bnb: parents expanded per batch. */
   batch: number;
-  /** bnb: coordinates tried per split (default 3). */
+  /** bnb: α-CROWN steps on the objective rows of every box (0: plain CROWN). */
+  alphaIterations?: number;
+  /** bnb: coordinates tried per split (default 1). */
   trialSplits?: number;
   /** Projected signed-gradient steps of the local descent for witnesses. */
   descentSteps: number;
