@@ -279,7 +279,7 @@ describe.concurrent('verify: bad input → exit 2, one stderr line, result file 
 });
 
 describe('verify: an internal error (in process, the search mocked to fail)', () => {
-  it('is rethrown as it is (exit 1 in the CLI) and the result file says `error`', async () => {
+  it('is rethrown as it is (exit 1 in the CLI) and the result file says `unknown` (nothing was decided)', async () => {
     vi.resetModules();
     vi.doMock('../../src/search/verify.js', async (importOriginal) => ({
       ...(await importOriginal<typeof import('../../src/search/verify.js')>()),
@@ -296,7 +296,7 @@ describe('verify: an internal error (in process, the search mocked to fail)', ()
         .then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(TypeError);
       expect(isInputError(err)).toBe(false);
-      expect(readFileSync(res, 'utf8')).toBe('error\n');
+      expect(readFileSync(res, 'utf8')).toBe('unknown\n');
     } finally {
       vi.doUnmock('../../src/search/verify.js');
       vi.resetModules();
