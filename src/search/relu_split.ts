@@ -62,6 +62,18 @@ export function reluLayout(net: Network): ReluLayout {
   return { nodes, offsets, sizes, total };
 }
 
+/** Memory the open ReLU-split domains of one search may take (the 4 GiB cap leaves room for the rest). */
+const OPEN_DOMAIN_BYTES = 2 ** 31;
+
+/**
+ * How many open ReLU-split domains fit in OPEN_DOMAIN_BYTES for this network and disjunct: each
+ * holds α (float32) for every row and ReLU element and its own ReLU input bounds (float64).
+ */
+export function reluOpenCap(net: Network, dj: PropertyDisjunct): number {
+  const S = reluLayout(net).total, R = dj.outputs.reduce((a, p) => a + p.rows, 0);
+  return Math.max(1000, Math.floor(OPEN_DOMAIN_BYTES / (4 * R * S + 16 * S + 512)));
+}
+
 /** The shared context of ReLU-split bounding: the network, rows, box and root bounds (batch 1). */
 export interface ReluContext {
   net: Network;

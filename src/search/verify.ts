@@ -11,7 +11,7 @@ import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
 import type { Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './falsify.js';
 import { FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
-import type { ReluDomain } from './relu_split.js';
+import { reluOpenCap, type ReluDomain } from './relu_split.js';
 import { ReluSplitProblem, tryPoints } from './relu_split_problem.js';
 
 /** Every knob of `verify`, with its default (nnenum-style single settings object). */
@@ -118,7 +118,10 @@ export interface VerifySettings {
    * CROWN under its clamped splits (children inherit them); detects emptied split sets. Default true.
    */
   reluRebound: boolean;
-  /** ReLU splitting: open domains allowed before answering unknown (each holds α and β per open row). Default 50,000. */
+  /**
+   * ReLU splitting: open domains allowed before answering unknown (each holds α and β per open
+   * row); also capped so that they take at most about 2 GiB (e.g. 256x6 with 9 rows: ~27,000). Default 50,000.
+   */
   reluMaxOpen: number;
   /** Falsification before and during the search. */
   falsify: FalsifySettings;
@@ -471,7 +474,7 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
       let res;
       try {
         const bnb = relu
-          ? { batch: s.batch, maxOpen: s.reluMaxOpen, deadline, diveFraction: s.diveFraction, pipeline: 1 }
+          ? { batch: s.batch, maxOpen: Math.min(s.reluMaxOpen, reluOpenCap(net, dj)), deadline, diveFraction: s.diveFraction, pipeline: 1 }
           : { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 };
         res = await branchAndBound<BoxDomain | ReluDomain>(problem as BnbProblem<BoxDomain | ReluDomain>, bnb, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
       } catch (e) {
@@ -490,7 +493,7 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
       bound = Math.min(bound, res.stats.globalLower);
       if (res.outcome === 'timeout') return { result: 'timeout', counterexample: null, bound, time_s: elapsed(), domains };
       if (res.outcome === 'aborted') return { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: 'aborted' };
-      if (res.outcome === 'memory') return { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: `more than ${relu ? s.reluMaxOpen : s.maxOpen} open domains` };
+      if (res.outcome === 'memory') return { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: `more than ${relu ? Math.min(s.reluMaxOpen, reluOpenCap(net, dj)) : s.maxOpen} open domains` };
       if (problem.gaveUp > 0) undecided = relu ? `${problem.gaveUp} domain(s) with every ReLU split were not decided by the LP` : `${problem.gaveUp} domain(s) narrower than ${s.minWidth} could not be decided`;
     }
     if (undecided) return { result: 'unknown', counterexample: null, bound: -Infinity, time_s: elapsed(), domains, reason: undecided };
