@@ -235,8 +235,9 @@ function runRow(row: Row): void {
   else {
     // Older files lack the last columns: widen the header (their rows leave them empty).
     const text = readFileSync(CSV, 'utf8');
-    const first = text.slice(0, text.indexOf('\n'));
-    if (first !== HEAD) writeFileSync(CSV, `${HEAD}${text.slice(text.indexOf('\n'))}`);
+    const nl = text.indexOf('\n');
+    // Only a complete older header is widened (never a file caught mid-write by another run).
+    if (nl > 0 && text.startsWith('part,id,') && text.slice(0, nl) !== HEAD) writeFileSync(CSV, `${HEAD}${text.slice(nl)}`);
   }
   appendFileSync(CSV, `${line}\n`);
   process.stderr.write(`${row.id}: ${o.certified === undefined ? 'error' : o.certified ? 'certified' : 'not certified'} in ${num(o.time_s) || wall.toFixed(1)} s\n`);
