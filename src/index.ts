@@ -40,6 +40,10 @@ export { FALSIFY_DEFAULTS, type FalsifySettings } from './search/falsify.js';
 export { type Counterexample } from './search/counterexample.js';
 export { branchAndBound, BNB_DEFAULTS, type BnbProblem, type BnbSettings, type BnbResult, type BnbStats, type BoundedDomain } from './search/bnb.js';
 
+// ---- β-CROWN and ReLU splitting (issue 12) ---------------------------------------------------
+export { betaCrown, proveSplitsEmpty, splitDomainBounds, BETA_DEFAULTS, type BetaSettings, type BetaResult } from './bounds/beta.js';
+export { splitKind } from './search/verify.js';
+
 // ---- lipschitz (issue 10 A) ------------------------------------------------------------------
 export { lipschitzInterval, lipschitzSettings, LIPSCHITZ_DEFAULTS, type LipschitzSettings, type LipschitzInterval, type LipschitzTracePoint } from './lipschitz/constant.js';
 export { localLipschitz, type LocalLipschitzOptions, type LocalLipschitzResult } from './lipschitz/local.js';
