@@ -12,6 +12,8 @@ import { parseVector, protectNegativeValues, restoreNegativeValues } from '../..
 import { forward } from '../../src/net/forward.js';
 import { readModel } from '../../src/net/io.js';
 import { REPO_ROOT } from '../helpers/benchmarks.js';
+import { encodeOnnx } from '../../src/net/onnx.js';
+import { outputShapes, randomDense } from '../helpers/random_net.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 const MNIST = join(REPO_ROOT, 'examples', 'mnist-relu-64-32.onnx');
@@ -68,4 +70,34 @@ describe('every vector option accepts a leading minus, with or without =', () =>
     const r = await run(['eval', MNIST, '--input-file', f, '--json']);
     expect(JSON.parse(r.stdout).output).toEqual(want);
   });
+});
+
+describe.concurrent('the analyses\' vector options accept a leading minus, with or without =', () => {
+  // A small 3-input, 2-output ReLU network: every command finishes in a moment on it.
+  const spec = randomDense({ seed: 3, inputs: 3, widths: [6], outputs: 2, act: 'Relu' });
+  const model = join(DIR, 'tiny.onnx');
+  writeFileSync(model, encodeOnnx(spec, outputShapes(spec)));
+  const c = '-0.2,0.1,-0.3';
+  const cases: { cmd: string; opt: string; value: string; rest: string[] }[] = [
+    { cmd: 'reach', opt: 'center', value: c, rest: ['--radius', '0.1', '--output', '0', '--eps', '0.01'] },
+    { cmd: 'reach', opt: 'objective', value: '-1,1', rest: ['--center', '0,0,0', '--radius', '0.1', '--eps', '0.01'] },
+    { cmd: 'reach', opt: 'at', value: c, rest: ['--center', '0,0,0', '--radius', '0.5', '--free', '1', '--output', '0', '--eps', '0.01'] },
+    { cmd: 'lipschitz', opt: 'center', value: c, rest: ['--radius', '0.1', '--output', '0', '--timeout', '5'] },
+    { cmd: 'lipschitz', opt: 'objective', value: '-1,1', rest: ['--center', '0,0,0', '--radius', '0.1', '--timeout', '5'] },
+    { cmd: 'lipschitz', opt: 'target', value: '-1,0.5', rest: ['--center', '0,0,0', '--radius', '0.1', '--wrt', 'params', '--of', 'loss', '--loss', 'mse', '--timeout', '5'] },
+    { cmd: 'radius', opt: 'point', value: c, rest: ['--timeout', '5', '--eps', '0.01'] },
+    { cmd: 'regions', opt: 'center', value: c, rest: ['--radius', '0.1', '--sample', '20'] },
+    { cmd: 'regions', opt: 'at', value: c, rest: [] },
+    { cmd: 'relu', opt: 'center', value: c, rest: ['--radius', '0.1', '--method', 'crown'] },
+  ];
+  for (const k of cases) {
+    for (const form of ['space', 'equals'] as const) {
+      it(`${k.cmd} --${k.opt} (${form})`, async () => {
+        const opt = form === 'space' ? [`--${k.opt}`, k.value] : [`--${k.opt}=${k.value}`];
+        const r = await run([k.cmd, model, ...opt, ...k.rest, '--json']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(() => JSON.parse(r.stdout)).not.toThrow();
+      });
+    }
+  }
 });
