@@ -168,8 +168,20 @@ export async function lipschitzInterval(
   const lift = (w: SecantWitness): SecantWitness => ({ lower: w.lower, a: restricted.lift(w.a), b: restricted.lift(w.b) });
   const globFree = Math.min(glob, globalLipschitz(net, row, norm).upper[0]);
   const mode = s.intermediate !== 'auto' ? s.intermediate : k <= 20 && net.nodes.some((nd) => nd.kind.lipschitz?.derivativeRange && !nd.kind.breakpoints) ? 'forward' : 'auto';
+  const deadline = start + s.timeout * 1000;
+  // Intermediate bounds are synchronous: they poll this between steps and throw its reason at
+  // the deadline (a timer-based AbortSignal could not fire while they run).
+  const TIMEOUT = new Error('lipschitz: timeout');
+  const signal = { get aborted() { return performance.now() >= deadline; }, reason: TIMEOUT } as unknown as AbortSignal;
   let best = searchLower(net, row, norm, lo, hi, rng, { samples: s.samples, ascentSteps: s.ascentSteps });
-  const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { nodes: crownIntermediate({ net, region: { batch: 1, lo, hi }, intermediate: mode }), global: Float64Array.of(globFree), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
+  let rootNodes;
+  try {
+    rootNodes = crownIntermediate({ net, region: { batch: 1, lo, hi }, intermediate: mode, signal });
+  } catch (e) {
+    if (e !== TIMEOUT) throw e;
+    return done(lift(best), globFree, null, 1); // the timeout came first: the global bound stands
+  }
+  const rootLocal = localLipschitz(net, { batch: 1, lo, hi }, row, norm, { nodes: rootNodes, global: Float64Array.of(globFree), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
   const rootUpper = rootLocal.dual[0];
   const closed = (lower: number, upper: number) => upper - lower <= s.eps * lower || upper <= lower;
   note(best.lower, rootUpper);
@@ -181,7 +193,7 @@ export async function lipschitzInterval(
     const blo = new Float64Array(D * n), bhi = new Float64Array(D * n);
     boxes.forEach((b, d) => { blo.set(b.lo, d * n); bhi.set(b.hi, d * n); });
     const region = { batch: D, lo: blo, hi: bhi };
-    const nodes = crownIntermediate({ net, region, intermediate: mode });
+    const nodes = crownIntermediate({ net, region, intermediate: mode, signal });
     const loc = localLipschitz(net, region, row, norm, { nodes, global: Float64Array.of(globFree), patterns: s.patterns, patternsMaxUnstable: s.patternsMaxUnstable, target: Float64Array.of(best.lower) });
     const per = 1 + s.childSamples;
     const xs = new Float64Array(D * per * n);
@@ -237,7 +249,6 @@ export async function lipschitzInterval(
   };
 
   const controller = new AbortController();
-  const deadline = start + s.timeout * 1000;
   const CHUNK = 8;
   let boxes = 1;
   // Boxes that cannot be split further (a float interval of one ulp) keep their bound here.
@@ -264,8 +275,16 @@ export async function lipschitzInterval(
             break;
           }
           const part = kids.slice(c0, c0 + CHUNK);
+          let bounded: BoundedDomain<LipBox>[];
+          try {
+            bounded = bound(part);
+          } catch (e) {
+            if (e !== TIMEOUT) throw e;
+            for (let k = c0; k < kids.length; k++) children.push({ domain: { ...kids[k], perCoord: parentOf[k].domain.perCoord }, lower: parentOf[k].lower });
+            break;
+          }
           boxes += part.length;
-          children.push(...bound(part));
+          children.push(...bounded);
         }
         return { children };
       },
