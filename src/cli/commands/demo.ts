@@ -7,9 +7,10 @@
  * --json prints one object:
  *   {"model", "norm": "inf", "domain": [0, 1], "eps", "digits": [{"index", "label",
  *    "prediction", "lower", "upper", "certified", "crown_lower", "time_s"}], "time_s"}
- * (upper null when no adversarial image is known; lower = upper = 0 for a misclassified digit).
+ * (upper null when no adversarial image is known; lower = upper = 0 for a misclassified digit),
+ * plus "reach": the reach line's JSON (src/cli/commands/demo_reach.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readModel } from '../../net/io.js';
 import type { GlobalArgs } from '../main.js';
@@ -68,19 +69,9 @@ export async function runDemo(a: GlobalArgs): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/** The reach line of the demo, from the reach helper's module when it is there. */
+/** The reach line of the demo (src/cli/commands/demo_reach.ts, the reach helper's). */
 async function reachLine(a: GlobalArgs): Promise<{ text: string; json?: unknown } | null> {
-  const file = fileURLToPath(new URL('./demo_reach.js', import.meta.url));
-  if (!existsSync(file) && !existsSync(file.replace(/\.js$/, '.ts'))) return null;
-  try {
-    const mod = (await import('./demo_reach.js' as string)) as Record<string, unknown>;
-    const fn = Object.values(mod).find((v) => typeof v === 'function') as ((a: GlobalArgs) => Promise<unknown>) | undefined;
-    if (!fn) return null;
-    const r = await fn(a);
-    if (typeof r === 'string') return { text: r };
-    if (r && typeof r === 'object' && 'text' in r) return r as { text: string; json?: unknown };
-    return null;
-  } catch {
-    return null;
-  }
+  const { demoReach } = await import('./demo_reach.js');
+  const r = await demoReach(a);
+  return { text: r.text, json: r.json };
 }
