@@ -3,7 +3,7 @@ import type { BatchRegion, Norm, NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import { globalLipschitz } from './global.js';
-import { intervalJacobian } from './interval_jacobian.js';
+import { jacobianEnclosure } from './interval_jacobian.js';
 import { dualOf, normUp } from './norms.js';
 
 export interface LocalLipschitzOptions {
@@ -52,7 +52,7 @@ export function localLipschitz(net: Network, region: BatchRegion, rows: Float64A
   const R = rows.length / m;
   const box: BatchRegion = { batch: D, lo: region.lo, hi: region.hi };
   const nodes = opts.nodes ?? crownIntermediate({ net, region: box });
-  const { lo, hi } = intervalJacobian(net, D, rows, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }));
+  const { lo, hi } = jacobianEnclosure(net, D, rows, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }));
   const patterns = (opts.patterns ?? 0) > 0 ? Array.from({ length: D }, (_, d) => patternRefine(net, region, d, nodes, rows, R, norm, opts.patterns!, opts.patternsMaxUnstable ?? 12, opts.target)) : null;
   const global = opts.global ?? globalLipschitz(net, rows, norm).upper;
   const q = dualOf(norm);
@@ -159,7 +159,7 @@ function patternRefine(net: Network, region: BatchRegion, d: number, nodes: Node
         if (it.sides[e] > 0) b.lo[p * size + j] = 0; else b.hi[p * size + j] = 0;
       }
     });
-    const { lo, hi } = intervalJacobian(net, P, rows, R, (node) => pb.bounds.get(node.inputs[0]) ?? tile(nodes, node.inputs[0], net.values[node.inputs[0]].size, d, P));
+    const { lo, hi } = jacobianEnclosure(net, P, rows, R, (node) => pb.bounds.get(node.inputs[0]) ?? tile(nodes, node.inputs[0], net.values[node.inputs[0]].size, d, P));
     const dv = new Float64Array(P * R), pc = new Float64Array(P * R * n);
     const mag = new Float64Array(n);
     for (let p = 0; p < P; p++) {

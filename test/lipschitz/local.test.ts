@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Norm } from '../../src/bounds/types.js';
 import { globalLipschitz } from '../../src/lipschitz/global.js';
 import { localLipschitz } from '../../src/lipschitz/local.js';
+import { forwardIntervalJacobian, intervalJacobian } from '../../src/lipschitz/interval_jacobian.js';
+import { crownIntermediate } from '../../src/bounds/crown.js';
 import { forward } from '../../src/net/forward.js';
 import { vjp } from '../../src/net/gradient.js';
 import { randomBoundsCase, randomBox, samplePoints, type NetFamily } from '../helpers/random_bounds_nets.js';
@@ -76,6 +78,33 @@ describe('localLipschitz', () => {
     expect(bad.slice(0, 5)).toEqual([]);
     expect(cases).toBe(48);
   }, 60_000);
+
+  it('the forward-mode and backward interval Jacobians each hold every sampled gradient', () => {
+    const bad: string[] = [];
+    for (let seed = 1; seed <= 16; seed++) {
+      const c = randomBoundsCase(seed + 700, (['dense-relu', 'residual', 'dense-sigmoid', 'dense-tanh', 'conv', 'mixed'] as const)[seed % 6], { maxWidth: 16, maxLayers: 4 });
+      const net = c.net, n = net.inputSize, m = net.outputSize;
+      const rng = new Rng(seed);
+      const reg = randomBox(rng, n, [1e-2, 2]);
+      const row = Float64Array.from({ length: m }, () => rng.uniform(-1, 1));
+      const nodes = crownIntermediate({ net, region: reg.region });
+      const ib = (node: { inputs: number[] }) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! });
+      const encl = [intervalJacobian(net, 1, row, 1, ib), forwardIntervalJacobian(net, 1, row, 1, ib)];
+      const xs = samplePoints(rng, reg, 200);
+      const pts = xs.length / n;
+      const gOut = new Float64Array(pts * m);
+      for (let s = 0; s < pts; s++) gOut.set(row, s * m);
+      const { grad } = vjp(net, xs, gOut, pts);
+      for (let s = 0; s < pts; s++) {
+        for (let i = 0; i < n; i++) {
+          if (!(reg.region.lo[i] < reg.region.hi[i])) continue;
+          const v = grad[s * n + i], tol = 1e-9 * (Math.abs(v) + 1e-6);
+          encl.forEach((e, w) => { if (!(v >= e.lo[i] - tol && v <= e.hi[i] + tol)) bad.push(`${c.label} ${w ? 'forward' : 'backward'}: ∂g/∂x${i} = ${v} ∉ [${e.lo[i]}, ${e.hi[i]}]`); });
+        }
+      }
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
 
   it('is exact on a linear network and zero on fixed coordinates', () => {
     const c = randomBoundsCase(3, 'dense-relu', { maxLayers: 1 });
