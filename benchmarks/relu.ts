@@ -142,16 +142,21 @@ async function leo(): Promise<void> {
   if (!existsSync(dir)) { console.log(`leo: no models in ${dir} (train them with scripts/train-mnist.ts --widths W,W --l1 λ)`); return; }
   const files = readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort();
   const imgs = mnistImages(2);
-  for (const f of files) {
+  const load = (f: string) => {
     const net = readModel(join(dir, f));
-    const doc = net.meta.doc ?? '';
-    const acc = /Test accuracy ([0-9.]+)/.exec(doc);
-    const extra = { accuracy: acc ? Number(acc[1]) : null };
-    const name = f.replace(/\.onnx$/, '');
+    const acc = /Test accuracy ([0-9.]+)/.exec(net.meta.doc ?? '');
+    return { net, name: f.replace(/\.onnx$/, ''), extra: { accuracy: acc ? Number(acc[1]) : null } };
+  };
+  // LEO's table first (every network over [0,1]^784), then the domain-restricted rows.
+  for (const f of files) {
+    const { net, name, extra } = load(f);
     const lo = new Float64Array(784), hi = new Float64Array(784).fill(1);
     await measure('leo', `leo/${name}/box`, name, net, boxRegion(lo, hi), '[0,1]^784', ['ibp', 'crown', 'lp', 'milp'], extra);
+  }
+  for (let i = 0; i < imgs.length; i++) {
     for (const eps of [0.02, 0.05]) {
-      for (let i = 0; i < imgs.length; i++) {
+      for (const f of files) {
+        const { net, name, extra } = load(f);
         await measure('leo', `leo/${name}/${i}/${eps}`, name, net, ballRegion(imgs[i].x, eps, 'inf', '0:1'), `image ${i} ε=${eps}`, ['ibp', 'crown', 'lp', 'milp'], extra);
       }
     }
