@@ -565,9 +565,8 @@ function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBou
           if (sign === -1 && L.hi[j] > 0) L.hi[j] = 0;
           break;
         }
-        if (r.proved > (sign === 1 ? L.lo[j] : -L.hi[j])) {
-          if (sign === 1) L.lo[j] = r.proved; else L.hi[j] = -r.proved;
-        }
+        // A MILP bound that does not prove the side is not used as a bound (big-Ms and later
+        // bounds stay outward-rounded sound bounds from IBP/CROWN/LP duals).
         const pts: Float64Array[] = [];
         for (const c of r.candidates) { const x = inputPoint(net, m.colOf, c, w); if (x) pts.push(x); }
         recordWitnesses(net, layers, pts);
