@@ -1,19 +1,27 @@
 /**
- * Worker thread of verify's bounding pool: rebuilds the network from its JSON form (exact:
- * float64 numbers round-trip), then bounds the batches of boxes it is sent.
+ * Worker thread of a bounding pool (see WorkerPool in pool.ts): rebuilds the network from its
+ * JSON form (exact: float64 numbers round-trip), builds its task's context once, then bounds
+ * the chunks of domains it is sent. A new kind of domain is one entry in TASKS.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseJsonModel } from '../net/json.js';
 import { buildNetwork } from '../net/network.js';
 import { simplify } from '../net/simplify.js';
-import { boundBoxes, type BoxDomain, type Rows } from './box_bounding.js';
-import { valueSignature } from './pool.js';
+import { BOX_TASK, valueSignature, type WorkerTask } from './pool.js';
 
-interface Init { modelJson: string; rows: Rows }
-interface Job { id: number; doms: BoxDomain[]; intermediate: 'auto' | 'forward'; alphaIterations: number; reluCandidates: number; alphaReach: number }
+/** The worker-side tasks, by the name a PoolTask's `kind` gives. */
+const TASKS: Record<string, WorkerTask<any, any, any, any>> = {
+  box: BOX_TASK,
+};
+
+interface Init { kind: string; modelJson: string; initData: unknown }
+interface Job { id: number; doms: unknown[]; args: unknown }
 
 const init = workerData as Init;
+const task = TASKS[init.kind];
+if (!task) throw new Error(`unknown worker task '${init.kind}'`);
 const net = simplify(buildNetwork(parseJsonModel(init.modelJson, 'worker'))).net;
+const ctx = task.init(net, init.initData);
 
 // The value numbering must match the main thread's (node bounds are indexed by value id).
 parentPort!.postMessage({ ready: true, signature: valueSignature(net) });
@@ -27,7 +35,7 @@ parentPort!.on('message', (job: Job) => {
   const t0 = performance.now();
   let res;
   try {
-    res = boundBoxes(net, init.rows, job.doms, job.intermediate, undefined, job.alphaIterations, job.reluCandidates, job.alphaReach);
+    res = task.bound(ctx, job.doms, job.args);
   } catch (e) {
     // The main thread bounds this chunk itself and stops using this worker.
     parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });

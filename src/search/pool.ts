@@ -28,7 +28,7 @@ export function defaultThreads(): number {
  * How to start a worker: the compiled script next to this module, or — when running from the
  * TypeScript sources (tsx, vitest) — a small bootstrap that registers tsx first.
  */
-function workerSource(): { src: string | URL; eval: boolean } | null {
+export function workerSource(): { src: string | URL; eval: boolean } | null {
   const js = new URL('./bound_worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return { src: js, eval: false };
   const ts = new URL('./bound_worker.ts', import.meta.url);
@@ -87,39 +87,63 @@ export function checkWorkerResult(res: unknown, sent: BoxDomain[]): BoxBatchResu
   return r;
 }
 
-interface Job {
-  resolve: (r: BoxBatchResult, ms: number) => void;
+interface Job<R> {
+  resolve: (r: R, ms: number) => void;
   /** The worker failed (exit, error, malformed reply, stall) or the search was aborted. */
   reject: (e: Error) => void;
 }
 
 /** One worker thread and what the pool knows of it. */
-interface Slot {
+interface Slot<R> {
   worker: Worker;
-  /** Resolves true once it has built the network, false if it failed before that. */
+  /** Resolves true once it has built its context, false if it failed before that. */
   ready: Promise<boolean>;
   started: boolean;
   /** Failed or stopped: never given work again. */
   dead: boolean;
   /** Jobs sent and not answered (the worker keeps the process alive exactly while this is > 0). */
-  inFlight: Map<number, Job>;
+  inFlight: Map<number, Job<R>>;
   /** Smoothed milliseconds per domain, as the worker measured it. */
   ms?: number;
 }
 
 /**
- * A pool of worker threads that bound boxes: a batch is cut into one chunk per thread, sized by
- * each thread's measured speed (the main thread always gets at least one domain: the remainder
- * of the rounding); the main thread bounds its own chunk meanwhile, and the chunks are joined in
- * order. Domains travel as structured clones of plain typed arrays.
+ * What a pool's workers compute, seen from the worker: `init` builds the task's context once
+ * from the network and plain data, `bound` bounds a chunk of domains. Registered by name in
+ * `bound_worker.ts` (TASKS), so a new kind of domain is one entry there.
+ */
+export interface WorkerTask<C = unknown, D = unknown, A = unknown, R = unknown> {
+  init(net: Network, data: unknown): C;
+  bound(ctx: C, doms: D[], args: A): R;
+}
+
+/** The same task seen from the main thread. */
+export interface PoolTask<D, A, R extends { bounded: unknown[] }> {
+  /** Name of the worker-side task in bound_worker.ts's TASKS. */
+  kind: string;
+  /** Structured-cloneable data the worker's `init` receives. */
+  initData: unknown;
+  /** Bound a chunk on the main thread: this thread's share, and a failed worker's chunk. */
+  boundHere(doms: D[], args: A, signal?: AbortSignal): R;
+  /** A worker's answer checked against the domains sent (null: malformed, the chunk is redone here). */
+  check(res: unknown, sent: D[]): R | null;
+  /** Join the chunks' results, in order. */
+  merge(parts: R[]): R;
+}
+
+/**
+ * A pool of worker threads that bound domains of one task: a batch is cut into one chunk per
+ * thread, sized by each thread's measured speed (the main thread always gets at least one
+ * domain: the remainder of the rounding); the main thread bounds its own chunk meanwhile, and
+ * the chunks are joined in order. Domains travel as structured clones of plain typed arrays.
  *
  * Every call ends: a worker that fails to start is never used; one that exits, throws, answers
  * malformed data or stalls is stopped and its chunk is bounded on the main thread (the same
  * computation, so no domain is lost and nothing unproved is counted); an aborted signal ends the
  * call at once with the signal's reason (the engine then gives the parents back).
  */
-export class BoundingPool {
-  private readonly slots: Slot[] = [];
+export class WorkerPool<D, A, R extends { bounded: unknown[] }> {
+  private readonly slots: Slot<R>[] = [];
   private nextId = 0;
   /** Smoothed milliseconds per domain of bounding on the main thread. */
   private msMain = 1;
@@ -128,20 +152,20 @@ export class BoundingPool {
   /** Why workers were dropped (for diagnostics). */
   readonly failures: string[] = [];
 
-  private constructor(readonly net: Network, readonly rows: Rows, file: { src: string | URL; eval: boolean }, count: number) {
+  protected constructor(readonly net: Network, readonly task: PoolTask<D, A, R>, file: { src: string | URL; eval: boolean }, count: number) {
     const modelJson = new TextDecoder().decode(encodeModel(net, 'json'));
     const signature = valueSignature(net);
     for (let i = 0; i < count; i++) {
       let worker: Worker;
       try {
-        worker = new Worker(file.src, { workerData: { modelJson, rows }, eval: file.eval });
+        worker = new Worker(file.src, { workerData: { kind: task.kind, modelJson, initData: task.initData }, eval: file.eval });
       } catch (e) {
         this.failures.push(`a worker did not start: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }
       let settleReady: (ok: boolean) => void = () => {};
-      const slot: Slot = { worker, ready: new Promise<boolean>((r) => { settleReady = r; }), started: false, dead: false, inFlight: new Map() };
-      worker.on('message', (msg: { ready?: boolean; signature?: string; id: number; res?: BoxBatchResult; error?: string; ms: number }) => {
+      const slot: Slot<R> = { worker, ready: new Promise<boolean>((r) => { settleReady = r; }), started: false, dead: false, inFlight: new Map() };
+      worker.on('message', (msg: { ready?: boolean; signature?: string; id: number; res?: R; error?: string; ms: number }) => {
         if (msg?.ready) {
           // A worker whose network numbers values differently would misread inherited bounds: unused.
           slot.started = msg.signature === signature;
@@ -167,16 +191,16 @@ export class BoundingPool {
     }
   }
 
-  /** A pool with threads − 1 workers, or null when there is nothing to gain or no worker script. */
-  static create(net: Network, rows: Rows, threads: number): BoundingPool | null {
+  /** A pool with threads − 1 workers for the task, or null when there is nothing to gain or no worker script. */
+  static start<D, A, R extends { bounded: unknown[] }>(net: Network, task: PoolTask<D, A, R>, threads: number): WorkerPool<D, A, R> | null {
     if (threads <= 1) return null;
     const file = workerSource();
     if (!file) return null;
-    return new BoundingPool(net, rows, file, threads - 1);
+    return new WorkerPool(net, task, file, threads - 1);
   }
 
   /** Stop using a worker: its jobs in flight fail (their chunks go back to the main thread). */
-  private drop(slot: Slot, why: string): void {
+  private drop(slot: Slot<R>, why: string): void {
     if (slot.dead) return;
     slot.dead = true;
     this.failures.push(`a bounding worker failed: ${why}`);
@@ -190,18 +214,18 @@ export class BoundingPool {
   }
 
   /** A job is answered: the worker holds the process alive only while it has jobs in flight. */
-  private settled(slot: Slot, id: number): void {
+  private settled(slot: Slot<R>, id: number): void {
     slot.inFlight.delete(id);
     if (slot.inFlight.size === 0) slot.worker.unref();
   }
 
   /** Send one chunk to a worker; resolves with its checked result, rejects when the worker fails. */
-  private send(slot: Slot, chunk: BoxDomain[], msg: Record<string, unknown>): Promise<BoxBatchResult> {
-    return new Promise<BoxBatchResult>((resolve, reject) => {
+  private send(slot: Slot<R>, chunk: D[], args: A): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       const id = this.nextId++;
-      const job: Job = {
+      const job: Job<R> = {
         resolve: (r, ms) => {
-          const checked = checkWorkerResult(r, chunk);
+          const checked = this.task.check(r, chunk);
           if (!checked) {
             this.drop(slot, 'malformed result');
             reject(new WorkerCrashError('a bounding worker returned malformed data'));
@@ -215,7 +239,7 @@ export class BoundingPool {
       if (slot.inFlight.size === 0) slot.worker.ref();
       slot.inFlight.set(id, job);
       try {
-        slot.worker.postMessage({ id, doms: chunk, ...msg });
+        slot.worker.postMessage({ id, doms: chunk, args });
       } catch (e) {
         this.drop(slot, `cannot send a job (${e instanceof Error ? e.message : String(e)})`);
       }
@@ -223,8 +247,8 @@ export class BoundingPool {
   }
 
   /** The workers that may take a chunk now. */
-  private async liveSlots(): Promise<Slot[]> {
-    const live: Slot[] = [];
+  private async liveSlots(): Promise<Slot<R>[]> {
+    const live: Slot<R>[] = [];
     for (const slot of this.slots) {
       if (slot.dead) continue;
       const ok = await Promise.race([slot.ready, Promise.resolve(null)]);
@@ -234,11 +258,11 @@ export class BoundingPool {
   }
 
   /**
-   * Bound the boxes across the main thread and the workers; results keep the input order and
-   * are exactly what `boundBoxes` gives on the main thread (a failed worker's chunk is bounded
-   * there). Rejects with the signal's reason when it is aborted.
+   * Bound the domains across the main thread and the workers; results keep the input order and
+   * are exactly what the task's `boundHere` gives on the main thread (a failed worker's chunk is
+   * bounded there). Rejects with the signal's reason when it is aborted.
    */
-  async bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, alphaReach: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+  async bound(doms: D[], args: A, signal?: AbortSignal): Promise<R> {
     const live = await this.liveSlots();
     // Chunk sizes in proportion to each thread's measured speed, so that all finish together (a
     // fresh worker runs cold code at first, and the main thread has the search's other work).
@@ -246,14 +270,12 @@ export class BoundingPool {
     const total = speeds.reduce((a, b) => a + b, 0);
     const sizes = speeds.map((v) => Math.floor((doms.length * v) / total));
     sizes[0] += doms.length - sizes.reduce((a, b) => a + b, 0);
-    const chunks: BoxDomain[][] = [];
+    const chunks: D[][] = [];
     for (let k = 0, at = 0; k < sizes.length; at += sizes[k], k++) chunks.push(doms.slice(at, at + sizes[k]));
-    const boundHere = (chunk: BoxDomain[]) => boundBoxes(this.net, this.rows, chunk, intermediate, signal, alphaIterations, reluCandidates, alphaReach);
-    const msg = { intermediate, alphaIterations, reluCandidates, alphaReach };
     const sentAt = performance.now();
-    const jobs = chunks.slice(1).map((chunk, k) => (chunk.length === 0 ? null : { slot: live[k], chunk, answer: this.send(live[k], chunk, msg) }));
+    const jobs = chunks.slice(1).map((chunk, k) => (chunk.length === 0 ? null : { slot: live[k], chunk, answer: this.send(live[k], chunk, args) }));
     const t0 = performance.now();
-    const mine = boundHere(chunks[0]);
+    const mine = this.task.boundHere(chunks[0], args, signal);
     // The main thread's cost per domain includes its other work since its last chunk (pruning,
     // splitting, attacks): its busy time from the event loop's own accounting, waits excluded.
     // Workers then get chunks long enough to keep busy through that work (see the engine's pipeline).
@@ -263,34 +285,30 @@ export class BoundingPool {
       this.msMain = smooth(this.msMain, ms / chunks[0].length);
     }
     this.lastBusy = busy;
-    const rest: BoxBatchResult[] = [];
+    const parts: R[] = [mine];
     for (const job of jobs) {
-      if (!job) { rest.push({ bounded: [], candidates: [], alphaGain: 0 }); continue; }
+      if (!job) continue;
       const expected = (job.slot.ms ?? WORKER_FIRST_GUESS * this.msMain) * job.chunk.length;
       const stallAfter = Math.max(STALL_MIN_MS, STALL_FACTOR * expected) - (performance.now() - sentAt);
-      let outcome: BoxBatchResult | Error;
+      let outcome: R | Error;
       try {
         outcome = await this.await(job.answer, stallAfter, signal);
       } catch (e) {
         outcome = e instanceof Error ? e : new Error(String(e));
       }
-      if (!(outcome instanceof Error)) { rest.push(outcome); continue; }
+      if (!(outcome instanceof Error)) { parts.push(outcome); continue; }
       if (signal?.aborted) throw signal.reason;
       if (outcome.name === 'StallError') this.drop(job.slot, outcome.message);
       // The worker failed: this thread bounds its chunk (the same computation, so nothing is lost).
-      rest.push(boundHere(job.chunk));
+      parts.push(this.task.boundHere(job.chunk, args, signal));
     }
-    return {
-      bounded: [mine, ...rest].flatMap((r) => r.bounded),
-      candidates: [mine, ...rest].flatMap((r) => r.candidates),
-      alphaGain: Math.max(mine.alphaGain, ...rest.map((r) => r.alphaGain)),
-    };
+    return this.task.merge(parts);
   }
 
   /** A worker's answer, unless the signal aborts first or it stalls past `ms`. */
-  private await(answer: Promise<BoxBatchResult>, ms: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+  private await(answer: Promise<R>, ms: number, signal?: AbortSignal): Promise<R> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<BoxBatchResult>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const stall = new Error(`no answer within ${Math.round(ms)} ms`);
       stall.name = 'StallError';
       const timer = setTimeout(() => done(() => reject(stall)), Math.max(0, ms));
@@ -310,5 +328,59 @@ export class BoundingPool {
       slot.inFlight.clear();
       return slot.worker.terminate().catch(() => {});
     }));
+  }
+}
+
+/** What a box job carries besides its domains. */
+export interface BoxJobArgs {
+  intermediate: 'auto' | 'forward';
+  alphaIterations: number;
+  reluCandidates: number;
+  alphaReach: number;
+}
+
+/** Input-box bounding (verify I) as a worker task: the context is the network and the property's rows. */
+export const BOX_TASK: WorkerTask<{ net: Network; rows: Rows }, BoxDomain, BoxJobArgs, BoxBatchResult> = {
+  init: (net, data) => ({ net, rows: data as Rows }),
+  bound: (ctx, doms, a) => boundBoxesIn(ctx.net, ctx.rows, doms, a),
+};
+
+function boundBoxesIn(net: Network, rows: Rows, doms: BoxDomain[], a: BoxJobArgs, signal?: AbortSignal): BoxBatchResult {
+  return boundBoxes(net, rows, doms, a.intermediate, signal, a.alphaIterations, a.reluCandidates, a.alphaReach);
+}
+
+/** The worker pool of verify's input-box search (see {@link WorkerPool}). */
+export class BoundingPool {
+  private constructor(private readonly pool: WorkerPool<BoxDomain, BoxJobArgs, BoxBatchResult>) {}
+
+  /** A pool with threads − 1 workers, or null when there is nothing to gain or no worker script. */
+  static create(net: Network, rows: Rows, threads: number): BoundingPool | null {
+    const pool = WorkerPool.start<BoxDomain, BoxJobArgs, BoxBatchResult>(net, {
+      kind: 'box',
+      initData: rows,
+      boundHere: (doms, a, signal) => boundBoxesIn(net, rows, doms, a, signal),
+      check: checkWorkerResult,
+      merge: (parts) => ({
+        bounded: parts.flatMap((r) => r.bounded),
+        candidates: parts.flatMap((r) => r.candidates),
+        alphaGain: Math.max(...parts.map((r) => r.alphaGain)),
+      }),
+    }, threads);
+    return pool ? new BoundingPool(pool) : null;
+  }
+
+  /** Why workers were dropped (for diagnostics). */
+  get failures(): string[] {
+    return this.pool.failures;
+  }
+
+  /** Bound the boxes across the main thread and the workers; results keep the input order. */
+  bound(doms: BoxDomain[], intermediate: 'auto' | 'forward', alphaIterations: number, reluCandidates: number, alphaReach: number, signal?: AbortSignal): Promise<BoxBatchResult> {
+    return this.pool.bound(doms, { intermediate, alphaIterations, reluCandidates, alphaReach }, signal);
+  }
+
+  /** Stop every worker (at the end, on `sat`, or at the deadline). */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

@@ -96,6 +96,8 @@ describe.skipIf(!haveBenchmarks())('verify on ACAS Xu (expected answers)', () =>
         const v = await verify(net, prop, { timeout: 60, preset: 'acasxu', settings: { workers: 2, poolAfter: 0 } });
         expect(v.result).toBe('unsat');
         expect(v.bound).toBeGreaterThan(0);
+        // The fault did happen: the worker was dropped and its work redone on the main thread.
+        expect((v.warnings ?? []).join(' ')).toMatch(/worker failed|malformed|no answer/);
       } finally {
         delete process.env[key];
       }
