@@ -30,7 +30,8 @@ function accumulate(aLo: Float64Array, aHi: Float64Array, lo: Float64Array, hi: 
 }
 
 /** [lo, hi] of Jᵀ·[gl, gh] for B rows, J of outSize × inSize (row-major), sound in real arithmetic. */
-export function intervalTransposeProduct(J: Float64Array, outSize: number, inSize: number, gLo: Float64Array, gHi: Float64Array, B: number, outLo: Float64Array, outHi: Float64Array): void {
+export function intervalTransposeProduct(J: Float64Array, outSize: number, inSize: number, gLo: Float64Array, gHi: Float64Array, B: number, outLo: Float64Array, outHi: Float64Array, cols: Int32Array | null = null): void {
+  if (cols) return sparseTransposeProduct(J, outSize, inSize, gLo, gHi, B, outLo, outHi, cols);
   const accLo = new Float64Array(inSize), accHi = new Float64Array(inSize), mag = new Float64Array(inSize);
   const g = gamma(outSize + 1);
   for (let b = 0; b < B; b++) {
@@ -69,6 +70,70 @@ export function intervalTransposeProduct(J: Float64Array, outSize: number, inSiz
   }
 }
 
+/** intervalTransposeProduct for the input entries `cols` only (the others are left 0: nothing reads them). */
+function sparseTransposeProduct(J: Float64Array, outSize: number, inSize: number, gLo: Float64Array, gHi: Float64Array, B: number, outLo: Float64Array, outHi: Float64Array, cols: Int32Array): void {
+  const g = gamma(outSize + 1);
+  for (let b = 0; b < B; b++) {
+    const go = b * outSize, oo = b * inSize;
+    for (let t = 0; t < cols.length; t++) {
+      const i = cols[t];
+      let al = 0, ah = 0, mag = 0;
+      for (let j = 0; j < outSize; j++) {
+        const w = J[j * inSize + i];
+        if (w === 0) continue;
+        const l = gLo[go + j], h = gHi[go + j];
+        if (w > 0) { al += w * l; ah += w * h; } else { al += w * h; ah += w * l; }
+        mag += Math.abs(w) * Math.max(Math.abs(l), Math.abs(h));
+      }
+      if (mag === 0) { outLo[oo + i] = 0; outHi[oo + i] = 0; continue; }
+      const e = g * mag;
+      const lo = nextDown(al - e), hi = nextUp(ah + e);
+      outLo[oo + i] = lo === lo ? lo : -Infinity;
+      outHi[oo + i] = hi === hi ? hi : Infinity;
+    }
+  }
+}
+
+const neededCache = new WeakMap<Network, (Int32Array | null)[]>();
+/**
+ * Per value, the entries that depend on the input (null: all of them), following the ops'
+ * Jacobians from the input: only those entries of a gradient are ever read on the way back to
+ * the input, and only those rows of a forward Jacobian can be nonzero. On a network restricted
+ * to a few free pixels (restrict.ts) this is what keeps the first layer at k columns.
+ */
+export function dependentEntries(net: Network): (Int32Array | null)[] {
+  let cached = neededCache.get(net);
+  if (cached) return cached;
+  const dep: (Int32Array | null)[] = new Array(net.values.length).fill(null);
+  const inId = net.inputIds[0];
+  dep[inId] = null;
+  for (const node of net.nodes) {
+    const outSize = net.values[node.output].size;
+    const lip = node.kind.lipschitz;
+    const inSizes = node.inputs.map((v) => net.values[v].size);
+    if (lip?.jacobian && node.kind.isAffine?.(node.params) && !node.kind.reshapeOnly) {
+      const mark = new Uint8Array(outSize);
+      let all = true;
+      node.inputs.forEach((v, t) => {
+        const J = lip.jacobian!(node.params, t, inSizes, outSize);
+        if (!J) { mark.fill(1); return; }
+        all = false;
+        const d = dep[v], n = inSizes[t];
+        const cnt = d ? d.length : n;
+        for (let j = 0; j < outSize; j++) for (let q = 0; q < cnt; q++) if (J[j * n + (d ? d[q] : q)] !== 0) { mark[j] = 1; break; }
+      });
+      const rows: number[] = [];
+      for (let j = 0; j < outSize; j++) if (mark[j]) rows.push(j);
+      dep[node.output] = all || rows.length === outSize ? null : Int32Array.from(rows);
+    } else if (node.inputs.length === 1) dep[node.output] = dep[node.inputs[0]];
+    else dep[node.output] = null;
+  }
+  // The network input itself: its entries are the free coordinates, all needed.
+  dep[inId] = null;
+  neededCache.set(net, dep);
+  return dep;
+}
+
 /** out[i] = [l, h]·[a, b] rounded outward (0·anything = 0). */
 export function timesInto(l: number, h: number, a: number, b: number, outLo: Float64Array, outHi: Float64Array, i: number): void {
   if (a === b) {
@@ -88,6 +153,7 @@ export function timesInto(l: number, h: number, a: number, b: number, outLo: Flo
 export function intervalJacobian(net: Network, D: number, rows: Float64Array, R: number, inputBounds: InputBoundsOf): { lo: Float64Array; hi: Float64Array } {
   const m = net.outputSize;
   const B = D * R;
+  const dep = dependentEntries(net);
   const gLo: (Float64Array | undefined)[] = new Array(net.values.length);
   const gHi: (Float64Array | undefined)[] = new Array(net.values.length);
   const out = net.outputIds[0];
@@ -112,7 +178,7 @@ export function intervalJacobian(net: Network, D: number, rows: Float64Array, R:
         const J = lip.jacobian!(node.params, i, inSizes, outSize);
         if (!J) unsupported(node, 'Lipschitz (Jacobian too large to hold)');
         const lo = new Float64Array(B * inSizes[i]), hi = new Float64Array(B * inSizes[i]);
-        intervalTransposeProduct(J, outSize, inSizes[i], oLo, oHi, B, lo, hi);
+        intervalTransposeProduct(J, outSize, inSizes[i], oLo, oHi, B, lo, hi, dep[v]);
         const first = !gLo[v];
         if (first) { gLo[v] = lo; gHi[v] = hi; } else accumulate(gLo[v]!, gHi[v]!, lo, hi, false);
       });
@@ -153,6 +219,7 @@ export const FORWARD_JACOBIAN_MAX_INPUTS = 16;
  */
 export function forwardIntervalJacobian(net: Network, D: number, rows: Float64Array, R: number, inputBounds: InputBoundsOf): { lo: Float64Array; hi: Float64Array } {
   const n = net.inputSize, m = net.outputSize;
+  const dep = dependentEntries(net);
   const JL: (Float64Array | undefined)[] = new Array(net.values.length);
   const JH: (Float64Array | undefined)[] = new Array(net.values.length);
   const inId = net.inputIds[0];
@@ -180,7 +247,10 @@ export function forwardIntervalJacobian(net: Network, D: number, rows: Float64Ar
           node.inputs.forEach((v, t) => {
             const J = Js[t], size = inSizes[t], IL = JL[v]!, IH = JH[v]!;
             const jo = j * size;
-            for (let i = 0; i < size; i++) {
+            const rowsIn = dep[v];
+            const cnt = rowsIn ? rowsIn.length : size;
+            for (let q = 0; q < cnt; q++) {
+              const i = rowsIn ? rowsIn[q] : q;
               const w = J[jo + i];
               if (w === 0) continue;
               const o = (d * size + i) * n;
@@ -244,14 +314,30 @@ export function forwardIntervalJacobian(net: Network, D: number, rows: Float64Ar
   return { lo, hi };
 }
 
+const costCache = new WeakMap<Network, number>();
+/** Multiply-adds of one forward-mode pass per domain (affine ops: rows × dependent inputs × n). */
+export function forwardCost(net: Network): number {
+  let c = costCache.get(net);
+  if (c !== undefined) return c;
+  const dep = dependentEntries(net);
+  c = 0;
+  for (const node of net.nodes) {
+    if (!node.kind.isAffine?.(node.params) || node.kind.reshapeOnly) continue;
+    for (const v of node.inputs) c += net.values[node.output].size * (dep[v]?.length ?? net.values[v].size) * net.inputSize;
+  }
+  costCache.set(net, c);
+  return c;
+}
+
 /**
  * The tightest sound enclosure available: the backward interval Jacobian, intersected per
  * coordinate with the forward-mode one when the network has at most
- * FORWARD_JACOBIAN_MAX_INPUTS inputs (both hold every gradient, so their intersection does).
+ * FORWARD_JACOBIAN_MAX_INPUTS inputs and a forward pass costs at most `maxForwardCost`
+ * multiply-adds (both hold every gradient, so their intersection does).
  */
-export function jacobianEnclosure(net: Network, D: number, rows: Float64Array, R: number, inputBounds: InputBoundsOf): { lo: Float64Array; hi: Float64Array } {
+export function jacobianEnclosure(net: Network, D: number, rows: Float64Array, R: number, inputBounds: InputBoundsOf, maxForwardCost = Infinity): { lo: Float64Array; hi: Float64Array } {
   const b = intervalJacobian(net, D, rows, R, inputBounds);
-  if (net.inputSize > FORWARD_JACOBIAN_MAX_INPUTS) return b;
+  if (net.inputSize > FORWARD_JACOBIAN_MAX_INPUTS || forwardCost(net) > maxForwardCost) return b;
   const f = forwardIntervalJacobian(net, D, rows, R, inputBounds);
   for (let i = 0; i < b.lo.length; i++) {
     const l = f.lo[i] > b.lo[i] ? f.lo[i] : b.lo[i], h = f.hi[i] < b.hi[i] ? f.hi[i] : b.hi[i];

@@ -52,7 +52,7 @@ export function localLipschitz(net: Network, region: BatchRegion, rows: Float64A
   const R = rows.length / m;
   const box: BatchRegion = { batch: D, lo: region.lo, hi: region.hi };
   const nodes = opts.nodes ?? crownIntermediate({ net, region: box });
-  const { lo, hi } = jacobianEnclosure(net, D, rows, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }));
+  const { lo, hi } = jacobianEnclosure(net, D, rows, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }), FORWARD_COST);
   const patterns = (opts.patterns ?? 0) > 0 ? Array.from({ length: D }, (_, d) => patternRefine(net, region, d, nodes, rows, R, norm, opts.patterns!, opts.patternsMaxUnstable ?? 12, opts.target)) : null;
   const global = opts.global ?? globalLipschitz(net, rows, norm).upper;
   const q = dualOf(norm);
@@ -83,6 +83,13 @@ export function localLipschitz(net: Network, region: BatchRegion, rows: Float64A
   }
   return { dual, perCoord };
 }
+
+/**
+ * The forward-mode enclosure is added when one forward pass costs at most this many
+ * multiply-adds: narrow deep networks with few inputs (ACAS Xu: 75k), where it is the tighter
+ * one; on wide ones (ERAN's sigmoid 6×200, mnist 256×2) it costs more than it gives.
+ */
+const FORWARD_COST = 1e5;
 
 /** Bounds of the kinked elements' inputs of one domain, tiled for P patterns. */
 interface PatternBatch {
@@ -159,7 +166,7 @@ function patternRefine(net: Network, region: BatchRegion, d: number, nodes: Node
         if (it.sides[e] > 0) b.lo[p * size + j] = 0; else b.hi[p * size + j] = 0;
       }
     });
-    const { lo, hi } = jacobianEnclosure(net, P, rows, R, (node) => pb.bounds.get(node.inputs[0]) ?? tile(nodes, node.inputs[0], net.values[node.inputs[0]].size, d, P));
+    const { lo, hi } = jacobianEnclosure(net, P, rows, R, (node) => pb.bounds.get(node.inputs[0]) ?? tile(nodes, node.inputs[0], net.values[node.inputs[0]].size, d, P), FORWARD_COST);
     const dv = new Float64Array(P * R), pc = new Float64Array(P * R * n);
     const mag = new Float64Array(n);
     for (let p = 0; p < P; p++) {
