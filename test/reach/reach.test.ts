@@ -87,14 +87,14 @@ describe('reach: exact answers on piecewise-linear nets', () => {
   }
 
   it('nested and bnb: 3 free inputs of a ReLU net agree with a MILP', async () => {
-    const spec = randomDense({ seed: 7, inputs: 3, widths: [6, 6], outputs: 2, act: 'Relu' });
+    const spec = randomDense({ seed: 7, inputs: 3, widths: [4, 4], outputs: 2, act: 'Relu' });
     const net = buildFromSpec(spec);
     const lo = Float64Array.of(-1, -0.5, 0), hi = Float64Array.of(-0.25, 0.25, 0.75);
     const obj = outputObjective(2, 1);
     const exMin = await milpExtreme(spec, lo, hi, obj.C, 0, 'min');
     const exMax = await milpExtreme(spec, lo, hi, obj.C, 0, 'max');
     for (const method of ['nested', 'bnb'] as const) {
-      const r = await reach(net, { boxes: [{ lo, hi }] }, obj, { method, timeout: 30, eps: EPS });
+      const r = await reach(net, { boxes: [{ lo, hi }] }, obj, { method, timeout: 60, eps: EPS });
       const res = r.results[0];
       expect(res.min.lower <= exMin + 1e-7 && exMin <= res.min.upper + 1e-7).toBe(true);
       expect(res.max.lower <= exMax + 1e-7 && exMax <= res.max.upper + 1e-7).toBe(true);
