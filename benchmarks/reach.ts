@@ -287,6 +287,19 @@ function report(): void {
       `${acas.length} of 900 rows (45 networks × 4 boxes × 5 outputs) ran, output-major; timeout ${acas[0].timeout} s per row (min and max share it).`,
       `Certified: ${cert} of ${acas.length}. Median time to certify (an uncertified row counts as ∞): ${Number.isFinite(median(times)) ? `${median(times).toFixed(2)} s` : '∞ (more than half not certified in time)'}; share certified within 10 s: ${(100 * under / acas.length).toFixed(1)} %;`,
       `worst case: ${worst.id} (${Number(worst.time_s).toFixed(1)} s, certified ${worst.certified}). Peak memory: max ${Math.max(...acas.map((r) => Number(r.peak_mb) || 0))} MB.`, '');
+    // The timeout is wall time; under the load of other processes a row got only part of a core.
+    const cpu = acas.filter((r) => r.cpu_s).map((r) => Number(r.cpu_s) / Number(r.time_s));
+    const certCpu = acas.filter((r) => r.certified === 'true' && r.cpu_s).map((r) => Number(r.cpu_s));
+    if (cpu.length) L.push(`CPU share per row (CPU s / wall s): median ${median(cpu).toFixed(2)} — the rows ran next to other sessions' work on 2 cores. Certified rows needed a median of ${median(certCpu).toFixed(2)} CPU s (max ${Math.max(...certCpu).toFixed(2)}).`, '');
+    const byProp = [1, 2, 3, 4].map((k) => {
+      const rs = acas.filter((r) => r.region === `prop_${k}`);
+      return `prop_${k}: ${rs.filter((r) => r.certified === 'true').length}/${rs.length}`;
+    });
+    const byOut = [0, 1, 2, 3, 4].map((j) => {
+      const rs = acas.filter((r) => r.objective === `y${j}`);
+      return `y${j}: ${rs.filter((r) => r.certified === 'true').length}/${rs.length}`;
+    });
+    L.push(`Certified by box: ${byProp.join(', ')}; by output: ${byOut.join(', ')}.`, '');
     table(acas, base.filter((c) => c[0] !== 'method' && c[0] !== 'eps'));
   }
   const sec = (part: string, title: string, text: string[]) => {
