@@ -556,8 +556,22 @@ function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBou
         const bit = sign === 1 ? 2 : 1; // the witness that refutes this side
         if (L.witness[j] & bit) continue;
         const limit = Math.max(0.05, Math.min(s.milpTime, (deadline - performance.now()) / 1000));
-        const r = glpk ? solveSideGlpk(glpk, prob!, m, cols[j], sign, limit, depth) : solveSide(highs, model, m, cols[j], sign, limit);
+        let r = glpk ? solveSideGlpk(glpk, prob!, m, cols[j], sign, limit, depth) : solveSide(highs, model, m, cols[j], sign, limit);
         solved++;
+        if (glpk && r.proved < 0) {
+          // glpk neither proved the side nor (maybe) left a usable witness: HiGHS gets a second try
+          // when the first candidate does not witness the other side (measured: it settles such cases).
+          const before = L.witness[j];
+          const pts0: Float64Array[] = [];
+          for (const c of r.candidates) { const x = inputPoint(net, m.colOf, c, w); if (x) pts0.push(x); }
+          recordWitnesses(net, layers, pts0);
+          if (!(L.witness[j] & bit) && before === L.witness[j]) {
+            const left = Math.max(0.05, Math.min(s.milpTime, (deadline - performance.now()) / 1000));
+            const r2 = solveSide(highs, model, m, cols[j], sign, left);
+            solved++;
+            r = { proved: Math.max(r.proved, r2.proved), candidates: r2.candidates };
+          }
+        }
         if (r.proved >= 0) {
           L.status[j] = sign === 1 ? 1 : -1;
           L.tier[j] = 3;
@@ -651,6 +665,8 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
         pushLayerBounds(nodes, L);
         milpDeadline ??= performance.now() + 1000 * s.milpBudget;
         milps += milpLayer(net, highs, glpk, nodes, L, layers, li, s, w, milpDeadline);
+        // Unstable by two witnesses (from any search): decided by the milp tier's rule.
+        for (let j = 0; j < L.size; j++) if (L.status[j] === 0 && L.witness[j] === 3) L.tier[j] = 3;
         seconds.milp += (performance.now() - t) / 1000;
       }
       pushLayerBounds(nodes, L);
