@@ -99,6 +99,7 @@ describe('lipcert lipschitz', () => {
       [['lipschitz', MODEL, BOX, '--wrt', 'params', '--of', 'loss-grad', '--target', '0,0,0'], /can change state/],
       [['lipschitz', MODEL, BOX, '--wrt', 'params', '--of', 'loss', '--loss', 'ce'], /--label/],
       [['lipschitz', MODEL, BOX, '--output', '0', '--plot', join(DIR, 'x.png')], /SVG/],
+      [['lipschitz', MODEL, BOX, '--wrt', 'params', '--output', '0', '--plot', plot], /--plot applies only with --wrt input/],
     ];
     for (const [args, re] of cases) {
       const r = await run(args);

@@ -84,6 +84,11 @@ export async function runLipschitz(a: LipschitzArgs): Promise<void> {
     for (const opt of ['of', 'loss', 'target', 'label', 'param-radius'] as const) {
       if (a[opt] !== undefined) throw new InputError(`--${opt} applies only with --wrt params`);
     }
+  } else {
+    // The parameter-space constant is computed in one pass: no closing loop to plot or stop.
+    for (const opt of ['plot', 'eps', 'timeout'] as const) {
+      if (a[opt] !== undefined) throw new InputError(`--${opt} applies only with --wrt input`);
+    }
   }
   if (a.plot !== undefined && !/\.svg$/i.test(a.plot)) throw new InputError(`${a.plot}: plots are written as SVG (the file name must end in .svg)`);
   const kind = regionKind(a, wrt === 'params');
