@@ -3,6 +3,7 @@
  *
  *   npx tsx benchmarks/relu.ts [--section mnist-exact|acasxu|mnistfc|leo|all] [--milp-time s] [--milp-budget s] [--images K]
  *
+ * --solver glpk|highs: the MILP solver (default glpk, with a HiGHS retry of the sides it leaves open).
  * --milp-time: limit per MILP side (default 20 s); --milp-budget: limit of one instance's whole
  * milp tier (default none; elements left are counted as timeouts).
  *
@@ -41,6 +42,7 @@ const SECTION = opt('section', 'all');
 const MILP_TIME = Number(opt('milp-time', '20'));
 const IMAGES = Number(opt('images', '5'));
 const MILP_BUDGET = Number(opt('milp-budget', 'Infinity'));
+const SOLVER = opt('solver', 'glpk') as 'glpk' | 'highs';
 
 interface Row {
   section: string;
@@ -61,6 +63,7 @@ interface Row {
   accuracy?: number | null;
   milpTime?: number;
   milpBudget?: number;
+  solver?: string;
   note?: string;
 }
 
@@ -79,11 +82,11 @@ const countStable = (s: StabilityResult) => s.layers.reduce((a, L) => a + L.stat
 /** Run the tiers up to `top` (each alone, so each time is the tier's own cost), prune with the top one. */
 async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}): Promise<void> {
   if (done.has(key)) return;
-  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, milpTime: MILP_TIME, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...extra };
+  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, milpTime: MILP_TIME, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...(SOLVER !== 'glpk' ? { solver: SOLVER } : {}), ...extra };
   let last: StabilityResult | null = null;
   for (const t of tiers) {
     const t0 = performance.now();
-    const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET });
+    const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET, solver: SOLVER });
     row.seconds[t] = (performance.now() - t0) / 1000;
     row.stable[t] = countStable(st);
     row.relus = st.layers.reduce((a, L) => a + L.size, 0);
@@ -183,7 +186,7 @@ function writeTable(): void {
     for (const r of rs) {
       const m = r.stable.milp;
       const cell = (t: ReluTier) => (r.stable[t] === undefined ? '—' : `${r.stable[t]}${m !== undefined ? ` (${pct(r.stable[t], m)})` : ''}`);
-      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : `${r.milpTime ?? 20}${r.milpBudget !== undefined ? ` (≤ ${r.milpBudget} in all)` : ''}`} | ${sec(r.seconds.ibp)} | ${sec(r.seconds.crown)} | ${sec(r.seconds.lp)} | ${sec(r.seconds.milp)} | ${r.relusAfter} | ${r.unitsRemoved} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
+      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : `${r.milpTime ?? 20}${r.milpBudget !== undefined ? ` (≤ ${r.milpBudget} in all)` : ''}${r.solver ? ` ${r.solver}` : ''}`} | ${sec(r.seconds.ibp)} | ${sec(r.seconds.crown)} | ${sec(r.seconds.lp)} | ${sec(r.seconds.milp)} | ${r.relusAfter} | ${r.unitsRemoved} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
     }
     const lpShare = rs.filter((r) => r.stable.milp !== undefined && r.stable.lp !== undefined);
     if (lpShare.length) {
