@@ -8,10 +8,12 @@ import { parseJsonModel } from '../net/json.js';
 import { buildNetwork } from '../net/network.js';
 import { simplify } from '../net/simplify.js';
 import { BOX_TASK, valueSignature, type WorkerTask } from './pool.js';
+import { RELU_TASK } from './relu_split.js';
 
 /** The worker-side tasks, by the name a PoolTask's `kind` gives. */
 const TASKS: Record<string, WorkerTask<any, any, any, any>> = {
   box: BOX_TASK,
+  relu: RELU_TASK,
 };
 
 interface Init { kind: string; modelJson: string; initData: unknown }

@@ -8,6 +8,7 @@ import type { PropertyDisjunct } from '../spec/property.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
 import { boxObjective, stackDisjunct, type Rows } from './box_bounding.js';
+import type { WorkerTask } from './pool.js';
 
 /**
  * ReLU-split domains for verify's branch and bound (networks with many inputs): a domain is the
@@ -425,4 +426,67 @@ export function splitReluDomain(d: ReluDomain, node: number, j: number): [ReluDo
 /** The root domain (no splits). */
 export function rootReluDomain(ctx: ReluContext, P: number): ReluDomain {
   return { splits: new Int32Array(0), polyLower: new Float64Array(P).fill(-Infinity), rows: new Int32Array(0), unstable: rootUnstable(ctx), depth: 0 };
+}
+
+// ---- worker threads ---------------------------------------------------------------------------
+
+/** What a ReLU-split job carries besides its domains. */
+export interface ReluJobArgs {
+  settings: Partial<BetaSettings>;
+  candidateCount: number;
+  rebound: boolean;
+  /** performance.timeOrigin + the deadline: threads have different time origins. Infinity: none. */
+  deadlineEpoch: number;
+}
+
+/** The context as structured-cloneable data (the network travels separately, as JSON). */
+export function reluContextData(ctx: ReluContext): Omit<ReluContext, 'net'> {
+  return { rows: ctx.rows, lo: ctx.lo, hi: ctx.hi, root: ctx.root, layout: ctx.layout };
+}
+
+/** Bound a chunk of ReLU-split domains with a job's arguments (the main thread's share, or a worker's). */
+export function boundReluJob(ctx: ReluContext, doms: ReluDomain[], a: ReluJobArgs, signal?: AbortSignal): ReluBatchResult {
+  return boundReluDomains(ctx, doms, a.settings, a.candidateCount, signal, a.rebound, a.deadlineEpoch - performance.timeOrigin);
+}
+
+/** ReLU-split bounding as a worker task (registered as 'relu' in bound_worker.ts). */
+export const RELU_TASK: WorkerTask<ReluContext, ReluDomain, ReluJobArgs, ReluBatchResult> = {
+  init: (net, data) => ({ net, ...(data as Omit<ReluContext, 'net'>) }),
+  bound: (ctx, doms, a) => boundReluJob(ctx, doms, a),
+};
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (!(a instanceof Int32Array) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Check a worker's answer for a chunk before any of it is used: one bounded domain per domain
+ * sent, each with the very split set that was sent and arrays of the right types and sizes.
+ * A NaN bound becomes −∞ (NaN proves nothing). Returns null for malformed data.
+ */
+export function checkReluResult(res: unknown, sent: ReluDomain[]): ReluBatchResult | null {
+  const r = res as ReluBatchResult | null;
+  if (!r || typeof r !== 'object' || !Array.isArray(r.bounded) || !Array.isArray(r.candidates) || typeof r.passes !== 'number') return null;
+  if (r.bounded.length !== sent.length || r.candidates.length !== sent.length) return null;
+  for (let k = 0; k < sent.length; k++) {
+    const b = r.bounded[k], d = b?.domain, s = sent[k];
+    if (!d || typeof b.lower !== 'number' || (b.upper !== undefined && typeof b.upper !== 'number')) return null;
+    if (!sameInts(d.splits, s.splits) || !(d.polyLower instanceof Float64Array) || d.polyLower.length !== s.polyLower.length) return null;
+    if (!(d.rows instanceof Int32Array) || d.depth !== s.depth || typeof d.unstable !== 'number') return null;
+    if (d.bounds !== undefined && !(d.bounds instanceof Float64Array)) return null;
+    if ((d.alpha !== undefined && !(d.alpha instanceof Float32Array)) || (d.beta !== undefined && !(d.beta instanceof Float32Array))) return null;
+    if (d.candidates !== undefined && !(d.candidates instanceof Int32Array)) return null;
+    const c = r.candidates[k];
+    if (c !== null && !(c instanceof Float64Array)) return null;
+    if (Number.isNaN(b.lower)) b.lower = -Infinity;
+    for (let p = 0; p < d.polyLower.length; p++) if (Number.isNaN(d.polyLower[p])) d.polyLower[p] = -Infinity;
+  }
+  return r;
+}
+
+/** Join the chunks' results in order. */
+export function mergeReluResults(parts: ReluBatchResult[]): ReluBatchResult {
+  return { bounded: parts.flatMap((r) => r.bounded), candidates: parts.flatMap((r) => r.candidates), passes: parts.reduce((s, r) => s + r.passes, 0) };
 }

@@ -9,7 +9,8 @@ import type { BnbProblem, BoundedDomain } from './bnb.js';
 import { boundBoxByLp } from './box_lp.js';
 import { boxObjective } from './box_bounding.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
-import { boundReluDomains, domainBounds, reluRootContext, rootReluDomain, splitReluDomain, type ReluBatchResult, type ReluContext, type ReluDomain } from './relu_split.js';
+import { boundReluJob, checkReluResult, domainBounds, mergeReluResults, reluContextData, reluRootContext, rootReluDomain, splitReluDomain, type ReluBatchResult, type ReluContext, type ReluDomain, type ReluJobArgs } from './relu_split.js';
+import { WorkerPool } from './pool.js';
 
 /** The settings ReLU-split branch and bound reads (a subset of verify's, same names). */
 export interface ReluSplitSettings {
@@ -24,6 +25,8 @@ export interface ReluSplitSettings {
   reluRebound: boolean;
   lpMaxUnstable: number;
   lpTimeLimit: number;
+  /** Threads that bound domains (the main thread and workers − 1 worker threads). */
+  workers: number;
 }
 
 /**
@@ -114,9 +117,13 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     return { iterations, lrAlpha: this.s.betaLrAlpha, lrBeta: this.s.betaLrBeta, stopAbove: 0 };
   }
 
-  private bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal): ReluBatchResult & { cex?: Counterexample } {
+  /** Worker threads bounding chunks of each batch (started after the root, when `workers` > 1). */
+  pool: WorkerPool<ReluDomain, ReluJobArgs, ReluBatchResult> | null = null;
+
+  private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal): Promise<ReluBatchResult & { cex?: Counterexample }> {
     const t0 = performance.now();
-    const res = boundReluDomains(this.ctx, doms, this.beta(iterations), Math.max(1, this.s.fsbCandidates), signal, this.s.reluRebound, this.deadline);
+    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: Math.max(1, this.s.fsbCandidates), rebound: this.s.reluRebound, deadlineEpoch: performance.timeOrigin + this.deadline };
+    const res = this.pool && doms.length >= 2 ? await this.pool.bound(doms, args, signal) : boundReluJob(this.ctx, doms, args, signal);
     this.boundMs += performance.now() - t0;
     this.passes += res.passes;
     this.boundedDomains += doms.length;
@@ -126,11 +133,25 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     return cex ? { ...res, cex } : res;
   }
 
+  /** Start the worker threads once the root context exists (they rebuild it from plain data). */
+  private startPool(): void {
+    if (this.pool || this.s.workers <= 1) return;
+    const ctx = this.ctx;
+    this.pool = WorkerPool.start<ReluDomain, ReluJobArgs, ReluBatchResult>(this.net, {
+      kind: 'relu',
+      initData: reluContextData(ctx),
+      boundHere: (doms, a, signal) => boundReluJob(ctx, doms, a, signal),
+      check: checkReluResult,
+      merge: mergeReluResults,
+    }, this.s.workers);
+  }
+
   async roots(): Promise<BoundedDomain<ReluDomain>[]> {
     const budget = Number.isFinite(this.deadline) ? this.s.betaIntermediateShare * (this.deadline - performance.now()) : Infinity;
     this.ctx = reluRootContext(this.net, this.dj, this.signal, this.s.betaIntermediateIterations, performance.now() + budget);
-    const res = this.bound([rootReluDomain(this.ctx, this.dj.outputs.length)], this.s.betaRootIterations, this.signal);
+    const res = await this.bound([rootReluDomain(this.ctx, this.dj.outputs.length)], this.s.betaRootIterations, this.signal);
     if (res.cex) this.pending = res.cex;
+    this.startPool();
     return res.bounded;
   }
 
@@ -167,7 +188,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
       for (let t = 0; t < trials; t++) kids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1]));
     }
     if (kids.length > 0) {
-      const res = this.bound(kids, this.s.betaIterations, signal);
+      const res = await this.bound(kids, this.s.betaIterations, signal);
       if (res.cex) return { children: [], witness: res.cex };
       let at = 0;
       for (const trials of plan) {

@@ -483,10 +483,8 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
         if (e instanceof WorkerCrashError) return { result: 'unknown', counterexample: null, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains, reason: e.message };
         throw e;
       } finally {
-        if (problem instanceof InputSplitProblem) {
-          await problem.pool?.close();
-          if (problem.pool) warnings.push(...problem.pool.failures);
-        }
+        await problem.pool?.close();
+        if (problem.pool) warnings.push(...problem.pool.failures);
       }
       domains += problem.boundedDomains;
       if (res.outcome === 'found') return { result: 'sat', counterexample: res.witness as Counterexample, bound: -Infinity, time_s: elapsed(), domains };
