@@ -147,6 +147,8 @@ function report(): void {
       lines.push(`| ${netName === 'small' ? 'bundled mnist-relu-64-32' : 'mnist-net_256x2'} | L${norm === 'inf' ? '∞' : '2'} | ${sel.length} | ${sel.length - ok.length} | ${f(median(ratio), 3)} | ${f(Math.min(...ratio), 3)} | ${closed} | ${ratio.filter((v) => v >= 0.9).length} | ${f(median(lo))} | ${f(median(up))} | ${f(median(ok.map((r) => Number(r[7]))))} | ${f(median(sel.map((r) => Number(r[8]))), 1)} |`);
     }
   }
+  const partial = rows.length > 0 && ['small', '256x2'].flatMap((nn) => ['inf', '2'].map((nm) => rows.filter((r) => r[0] === nn && r[1] === nm).length)).some((c) => c > 0 && c < 100);
+  if (partial) lines.push('', 'Rows with fewer than 100 images: the run stopped there (each image in order, both networks alternating); `npx tsx benchmarks/radius.ts` resumes it. The α-CROWN stage is skipped for L∞ (verify\'s branch and bound follows); the L2 rows up to image 59 ran before the attacks\' 30 % time cap (two rows starved by load were rerun after it).');
   const frows = readRows(FCSV);
   if (frows.length > 0) {
     lines.push('', '## Feature robustness (DeepGame\'s saliency partition)', '',
