@@ -67,14 +67,7 @@ export async function readRegions(a: RegionArgs, kind: RegionKind, net: Network,
   } else {
     const path = a.vnnlib ?? a.region!;
     const { readVnnlibFile } = await import('../spec/vnnlib.js');
-    let prop;
-    try {
-      prop = readVnnlibFile(path, { numInputs: net.inputSize, numOutputs: net.outputSize });
-    } catch (e) {
-      if (e instanceof Error && e.name === 'VnnlibError') throw e;
-      const code = (e as NodeJS.ErrnoException)?.code;
-      throw new InputError(`${path}: cannot read the VNN-LIB file (${code ?? (e as Error)?.message ?? String(e)})`);
-    }
+    const prop = readVnnlibFile(path, { numInputs: net.inputSize, numOutputs: net.outputSize });
     regions = vnnlibRegions(prop).map((r) => r.region);
     if (regions.length === 0) throw new InputError(`${path}: the property's input region is empty (every disjunct has an empty box)`);
     what = `${regions.length === 1 ? 'the input box' : `the ${regions.length} input boxes`} of ${path}`;

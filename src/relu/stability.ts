@@ -29,6 +29,7 @@ import { ibp } from '../bounds/ibp.js';
 import { buildNetLP, columnObjectives, getHighs, solveLowerBounds, type Highs } from '../bounds/lp.js';
 import { prepare } from '../bounds/prepare.js';
 import type { BatchRegion, NodeBounds } from '../bounds/types.js';
+import type { SparseLP } from '../bounds/lp_dual.js';
 import { vjp } from '../net/gradient.js';
 import { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
@@ -353,16 +354,7 @@ const MIP_FEASIBILITY_TOL = 1e-9;
 const PRIMAL_FEASIBILITY_TOL = 1e-9;
 
 /** The MILP of one ReLU node: the LP over everything it depends on plus each earlier unstable element's encoding. */
-interface NodeMilp {
-  numCols: number;
-  numRows: number;
-  starts: Int32Array;
-  indices: Int32Array;
-  values: Float64Array;
-  rowLower: Float64Array;
-  rowUpper: Float64Array;
-  colLower: Float64Array;
-  colUpper: Float64Array;
+interface NodeMilp extends SparseLP {
   integrality: Int32Array;
   colOf: (Int32Array | undefined)[];
   tolerance: number;

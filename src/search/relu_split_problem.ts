@@ -6,28 +6,15 @@ import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import type { BnbProblem, BoundedDomain } from './bnb.js';
+import type { VerifySettings } from './verify.js';
 import { boundBoxByLp } from './box_lp.js';
 import { boxObjective } from './box_bounding.js';
 import { checkCandidate, violation, type Counterexample } from './counterexample.js';
 import { boundReluJob, checkReluResult, domainBounds, mergeReluResults, reluContextData, reluRootContext, rootReluDomain, splitReluDomain, type ReluBatchResult, type ReluContext, type ReluDomain, type ReluJobArgs } from './relu_split.js';
 import { WorkerPool } from './pool.js';
 
-/** The settings ReLU-split branch and bound reads (a subset of verify's, same names). */
-export interface ReluSplitSettings {
-  betaIterations: number;
-  betaRootIterations: number;
-  betaIntermediateIterations: number;
-  betaIntermediateShare: number;
-  betaLrAlpha: number;
-  betaLrBeta: number;
-  /** Candidates bounded per split decision (1 = BaBSR; k > 1 = filtered smart branching over BaBSR's top k). */
-  fsbCandidates: number;
-  reluRebound: boolean;
-  lpMaxUnstable: number;
-  lpTimeLimit: number;
-  /** Threads that bound domains (the main thread and workers − 1 worker threads). */
-  workers: number;
-}
+/** The settings ReLU-split branch and bound reads (a subset of verify's, documented there). */
+export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
 
 /**
  * Objective values at the given inputs (forward pass) and the first that validates as a

@@ -39,6 +39,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { InputError } from '../net/op.js';
 import { gunzipSync } from 'node:zlib';
 import type { Box, OutputPolytope, Property, PropertyDisjunct } from './property.js';
 import { addDown, addUp, divDown, divUp, mulDown, mulUp, nextDown, nextUp } from '../util/float.js';
@@ -1132,7 +1133,12 @@ export function parseVnnlib(text: string, opts: VnnlibOptions = {}): Property {
  * unchanged; corrupt gzip data raises a {@link VnnlibError} at 1:1.
  */
 export function readVnnlibFile(path: string, opts: Omit<VnnlibOptions, 'file'> = {}): Property {
-  let buf: Buffer = readFileSync(path);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new InputError(`${path}: cannot read the VNN-LIB file (${(e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e)})`);
+  }
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = gunzipSync(buf);

@@ -102,14 +102,7 @@ export async function runBounds(a: BoundsArgs): Promise<void> {
 
   if (kind === 'vnnlib') {
     const path = a.vnnlib!;
-    let prop;
-    try {
-      prop = readVnnlibFile(path, { numInputs: net.inputSize, numOutputs: net.outputSize });
-    } catch (e) {
-      if (e instanceof Error && e.name === 'VnnlibError') throw e;
-      const code = (e as NodeJS.ErrnoException)?.code;
-      throw new InputError(`${path}: cannot read the VNN-LIB file (${code ?? (e as Error)?.message ?? String(e)})`);
-    }
+    const prop = readVnnlibFile(path, { numInputs: net.inputSize, numOutputs: net.outputSize });
     regions = vnnlibRegions(prop).map((r) => r.region);
     if (regions.length === 0) throw new InputError(`${path}: the property's input region is empty (every disjunct has an empty box): nothing to bound`);
     what = `${regions.length === 1 ? 'the input box' : `the ${regions.length} input boxes`} of ${path}`;

@@ -274,14 +274,7 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
 
     const net = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: a.simplify });
     const checkNet = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: false });
-    let prop;
-    try {
-      prop = readVnnlibFile(a.prop, { numInputs: net.inputSize, numOutputs: net.outputSize });
-    } catch (e) {
-      if (e instanceof Error && e.name === 'VnnlibError') throw e;
-      const code = (e as NodeJS.ErrnoException)?.code;
-      throw new InputError(`${a.prop}: cannot read the VNN-LIB file (${code ?? (e as Error)?.message ?? String(e)})`);
-    }
+    const prop = readVnnlibFile(a.prop, { numInputs: net.inputSize, numOutputs: net.outputSize });
 
     const settings: Record<string, unknown> = { seed: a.seed, ...overrides };
     if (workers !== undefined) settings.workers = workers;
