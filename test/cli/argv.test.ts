@@ -84,7 +84,7 @@ describe.concurrent('the analyses\' vector options accept a leading minus, with 
     { cmd: 'reach', opt: 'at', value: c, rest: ['--center', '0,0,0', '--radius', '0.5', '--free', '1', '--output', '0', '--eps', '0.01'] },
     { cmd: 'lipschitz', opt: 'center', value: c, rest: ['--radius', '0.1', '--output', '0', '--timeout', '5'] },
     { cmd: 'lipschitz', opt: 'objective', value: '-1,1', rest: ['--center', '0,0,0', '--radius', '0.1', '--timeout', '5'] },
-    { cmd: 'lipschitz', opt: 'target', value: '-1,0.5', rest: ['--center', '0,0,0', '--radius', '0.1', '--wrt', 'params', '--of', 'loss', '--loss', 'mse', '--timeout', '5'] },
+    { cmd: 'lipschitz', opt: 'target', value: '-1,0.5', rest: ['--center', '0,0,0', '--radius', '0.1', '--wrt', 'params', '--of', 'loss', '--loss', 'mse'] },
     { cmd: 'radius', opt: 'point', value: c, rest: ['--timeout', '5', '--eps', '0.01'] },
     { cmd: 'regions', opt: 'center', value: c, rest: ['--radius', '0.1', '--sample', '20'] },
     { cmd: 'regions', opt: 'at', value: c, rest: [] },

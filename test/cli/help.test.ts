@@ -23,7 +23,10 @@ function exampleOf(cmd: string): string | null {
   const text = help([cmd, '--help']);
   const at = text.indexOf('Example (');
   if (at < 0) return null;
-  return text.slice(text.indexOf('\n', at) + 1).replace(/ \\\n\s*/g, ' ').split('\n')[0].trim();
+  // The description may wrap over several lines: the command is the first line starting with `lipcert`.
+  const rest = text.slice(at).replace(/ \\\n\s*/g, ' ').split('\n');
+  const line = rest.find((l) => /^\s+lipcert /.test(l));
+  return line ? line.trim() : null;
 }
 
 describe('command help', () => {
