@@ -63,16 +63,7 @@ export const REACH_DEFAULTS: ReachSettings = {
 };
 
 /** One extreme as an interval (see the module comment for which end is the proof). */
-export interface ReachInterval {
-  lower: number;
-  upper: number;
-  witness: Float64Array | null;
-  certified: boolean;
-  iterations: number;
-  decided: DecidedCounts;
-  trace: TracePoint[];
-  time_s: number;
-}
+export type ReachInterval = MinResult;
 
 export interface ReachObjectiveResult {
   objective: ReachObjective;

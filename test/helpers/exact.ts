@@ -164,7 +164,7 @@ export function qDot(a: readonly Q[], b: readonly Q[]): Q {
 /** One term of an affine op: out[o] += coef · in_slot[i]. */
 interface Term { slot: number; i: number; coef: Q }
 
-type ExactNode =
+export type ExactNode =
   | { kind: 'affine'; input: number[]; output: number; outSize: number; terms: Term[][]; offset: Q[] }
   | { kind: 'leaky'; input: number[]; output: number; outSize: number; alpha: Q };
 
@@ -285,6 +285,22 @@ export function exactRows(y: readonly Q[], C?: Float64Array, cOffset?: Float64Ar
 /** An affine form c·x + k over the (1 or 2) inputs. */
 export interface Form { c: Q[]; k: Q }
 
+/** An affine node applied to affine forms of its inputs (exact): the forms of its outputs. */
+export function affineForms(nd: Extract<ExactNode, { kind: 'affine' }>, ins: Form[][], n: number): Form[] {
+  const out: Form[] = [];
+  for (let o = 0; o < nd.outSize; o++) {
+    const c = new Array<Q>(n).fill(Q.ZERO);
+    let k = nd.offset[o];
+    for (const term of nd.terms[o]) {
+      const f = ins[term.slot][term.i];
+      for (let i = 0; i < n; i++) if (f.c[i].n !== 0n) c[i] = c[i].add(term.coef.mul(f.c[i]));
+      if (f.k.n !== 0n) k = k.add(term.coef.mul(f.k));
+    }
+    out.push({ c, k });
+  }
+  return out;
+}
+
 function formAt(f: Form, p: readonly Q[]): Q {
   let s = f.k;
   for (let i = 0; i < p.length; i++) if (f.c[i].n !== 0n) s = s.add(f.c[i].mul(p[i]));
@@ -391,20 +407,8 @@ export function exactExtremes(net: Network, lo: ArrayLike<number>, hi: ArrayLike
     }
     const nd = ex.nodes[t.k];
     if (nd.kind === 'affine') {
-      const ins = nd.input.map((i) => t.vals[i]);
-      const out: Form[] = [];
-      for (let o = 0; o < nd.outSize; o++) {
-        const c = new Array<Q>(n).fill(Q.ZERO);
-        let k = nd.offset[o];
-        for (const term of nd.terms[o]) {
-          const f = ins[term.slot][term.i];
-          for (let i = 0; i < n; i++) if (f.c[i].n !== 0n) c[i] = c[i].add(term.coef.mul(f.c[i]));
-          if (f.k.n !== 0n) k = k.add(term.coef.mul(f.k));
-        }
-        out.push({ c, k });
-      }
       const vals = t.vals.slice();
-      vals[nd.output] = out;
+      vals[nd.output] = affineForms(nd, nd.input.map((i) => t.vals[i]), n);
       stack.push({ k: t.k + 1, e: 0, poly: t.poly, vals, out: [] });
       continue;
     }

@@ -1,7 +1,7 @@
 import { buildNetwork, type Network } from '../../src/net/network.js';
 import { GraphBuilder } from './random_net.js';
 import type { SplitSet } from '../../src/bounds/types.js';
-import { clip, compileExact, Q, qVec, type Form } from './exact.js';
+import { affineForms, clip, compileExact, Q, qVec, type Form } from './exact.js';
 
 function formAt(f: Form, p: readonly Q[]): Q {
   let s = f.k;
@@ -50,20 +50,8 @@ export function exactMinUnderSplits(net: Network, lo: ArrayLike<number>, hi: Arr
     }
     const nd = ex.nodes[t.k];
     if (nd.kind === 'affine') {
-      const ins = nd.input.map((i) => t.vals[i]);
-      const out: Form[] = [];
-      for (let o = 0; o < nd.outSize; o++) {
-        const c = new Array<Q>(n).fill(Q.ZERO);
-        let k = nd.offset[o];
-        for (const term of nd.terms[o]) {
-          const f = ins[term.slot][term.i];
-          for (let i = 0; i < n; i++) if (f.c[i].n !== 0n) c[i] = c[i].add(term.coef.mul(f.c[i]));
-          if (f.k.n !== 0n) k = k.add(term.coef.mul(f.k));
-        }
-        out.push({ c, k });
-      }
       const vals = t.vals.slice();
-      vals[nd.output] = out;
+      vals[nd.output] = affineForms(nd, nd.input.map((i) => t.vals[i]), n);
       stack.push({ k: t.k + 1, e: 0, poly: t.poly, vals, out: [] });
       continue;
     }
