@@ -7,7 +7,7 @@ import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import { globalLipschitz } from './global.js';
 import { localLipschitz } from './local.js';
-import { restrictToFree } from './restrict.js';
+import { freeCoordinatesOf, restrictToBox } from '../net/restrict.js';
 import { gradientsAt, searchLower, secantsAround, type SecantWitness } from './lower.js';
 import { dualOf, normUp } from './norms.js';
 
@@ -158,10 +158,10 @@ export async function lipschitzInterval(
   }
   if (box.lo.length !== n || box.hi.length !== n) throw new InputError(`the region has ${box.lo.length} values; the network takes ${n} inputs`);
   for (let i = 0; i < n; i++) if (!(box.lo[i] <= box.hi[i])) throw new InputError(`the region is empty or NaN at input ${i} (lo ${box.lo[i]} > hi ${box.hi[i]})`);
-  // Work on the network restricted to the free coordinates (exact; see restrict.ts).
-  const restricted = restrictToFree(net, box.lo, box.hi);
+  // Work on the network restricted to the free coordinates (exact; see src/net/restrict.ts).
+  if (freeCoordinatesOf(box.lo, box.hi).length === 0) return done(null, 0, 0, 1);
+  const restricted = restrictToBox(net, box.lo, box.hi);
   const k = restricted.free.length;
-  if (k === 0) return done(null, 0, 0, 1);
   net = restricted.net;
   n = k;
   const lo = Float64Array.from(restricted.free, (i) => box.lo[i]), hi = Float64Array.from(restricted.free, (i) => box.hi[i]);

@@ -99,7 +99,7 @@ const neededCache = new WeakMap<Network, (Int32Array | null)[]>();
  * Per value, the entries that depend on the input (null: all of them), following the ops'
  * Jacobians from the input: only those entries of a gradient are ever read on the way back to
  * the input, and only those rows of a forward Jacobian can be nonzero. On a network restricted
- * to a few free pixels (restrict.ts) this is what keeps the first layer at k columns.
+ * to a few free pixels (src/net/restrict.ts) this is what keeps the first layer at k columns.
  */
 export function dependentEntries(net: Network): (Int32Array | null)[] {
   let cached = neededCache.get(net);

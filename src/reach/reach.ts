@@ -18,7 +18,7 @@ import { minimiseBnb } from './lipbnb.js';
 import { minimiseNested } from './nested.js';
 import { minProblem, outputObjective, type ReachObjective } from './objective.js';
 import { freeCoordinates, reachRegion, type ReachRegion } from './region.js';
-import { restrictToFree, type Restricted } from './restrict.js';
+import { restrictToFree, type Restricted } from '../net/restrict.js';
 import type { DecidedCounts, MinResult, MinSettings, TracePoint } from './types.js';
 
 export type ReachMethod = 'auto' | 'nested' | 'bnb';

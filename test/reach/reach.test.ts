@@ -13,7 +13,7 @@ import { pointInBall } from '../../src/reach/region.js';
 import type { Network } from '../../src/net/network.js';
 import { compileExact, exactExtremes, Q, qVec } from '../helpers/exact.js';
 import { readModel } from '../../src/net/io.js';
-import { restrictToFree } from '../../src/reach/restrict.js';
+import { restrictToFree } from '../../src/net/restrict.js';
 import { REPO_ROOT } from '../helpers/benchmarks.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

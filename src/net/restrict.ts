@@ -7,8 +7,8 @@
  * value plus 0), so bounds proved on it are bounds of the original; its k-dimensional inputs
  * make forward-mode bounds cheap when only a few of many inputs vary (pixels of an image).
  */
-import { buildNetwork, Network, networkToSpec } from '../net/network.js';
-import type { GraphSpec } from '../net/graph.js';
+import { buildNetwork, Network, networkToSpec } from './network.js';
+import type { GraphSpec } from './graph.js';
 
 export interface Restricted {
   net: Network;
@@ -16,9 +16,11 @@ export interface Restricted {
   base: Float64Array;
   /** Full inputs (count × n) from free ones (count × k): exact copies of the values. */
   embed(x: Float64Array, count: number): Float64Array;
+  /** The full input of one point given by its k free values. */
+  lift(x: ArrayLike<number>): Float64Array;
 }
 
-/** The network on the free inputs only (the others fixed at `base`). */
+/** The network on the free inputs only (the others fixed at `base`; at least one free input). */
 export function restrictToFree(net: Network, free: number[], base: Float64Array): Restricted {
   const spec = networkToSpec(net);
   const input = spec.inputs[0];
@@ -50,15 +52,25 @@ export function restrictToFree(net: Network, free: number[], base: Float64Array)
     nodes: [...pre, ...spec.nodes],
   };
   const rnet = buildNetwork(restricted, { ...net.meta, inputDtype: 'float64', inputRanges: undefined });
-  return {
-    net: rnet, free, base,
-    embed(x: Float64Array, count: number): Float64Array {
-      const out = new Float64Array(count * n);
-      for (let c = 0; c < count; c++) {
-        out.set(base, c * n);
-        for (let j = 0; j < k; j++) out[c * n + free[j]] = x[c * k + j];
-      }
-      return out;
-    },
+  const embed = (x: Float64Array, count: number): Float64Array => {
+    const out = new Float64Array(count * n);
+    for (let c = 0; c < count; c++) {
+      out.set(base, c * n);
+      for (let j = 0; j < k; j++) out[c * n + free[j]] = x[c * k + j];
+    }
+    return out;
   };
+  return { net: rnet, free, base, embed, lift: (x) => embed(Float64Array.from(x), 1) };
+}
+
+/** The free coordinates of a box (lo < hi), in order. */
+export function freeCoordinatesOf(lo: ArrayLike<number>, hi: ArrayLike<number>): number[] {
+  const free: number[] = [];
+  for (let i = 0; i < lo.length; i++) if (lo[i] < hi[i]) free.push(i);
+  return free;
+}
+
+/** The network restricted to the free coordinates of a box (the fixed ones at their value); the box must have one. */
+export function restrictToBox(net: Network, lo: Float64Array, hi: Float64Array): Restricted {
+  return restrictToFree(net, freeCoordinatesOf(lo, hi), lo);
 }
