@@ -25,7 +25,7 @@ export { opKind } from './net/registry.js';
 
 // ---- specifications and regions --------------------------------------------------------------
 export { parseVnnlib, readVnnlibFile, VnnlibError, type VnnlibOptions } from './spec/vnnlib.js';
-export { type Box, type OutputPolytope, type PropertyDisjunct, type Property, propertyContains, polytopeContains, boxContains } from './spec/property.js';
+export { type Box, type OutputPolytope, type PropertyDisjunct, type Property, propertyContains, polytopeContains, boxContains, marginRows } from './spec/property.js';
 export { type Region, NORMS, boxRegion, ballRegion, readBoxFile, parseNorm, parseDomain, regionSize, regionToBatch, vnnlibRegions } from './spec/region.js';
 export { formatResult, parseResult, writeResultFile, type VnncompResult, type ParsedResult } from './spec/vnncomp.js';
 
@@ -66,7 +66,7 @@ export { activationPattern, activationRegion, enumerateRegions2D, countRegionsBy
 export type { MilpElement, MilpRow } from './net/op.js';
 
 // ---- radius (issue 13) -----------------------------------------------------------------------
-export { radius, RADIUS_DEFAULTS, BoundProver, SplitProver, concretizeBallBox, lipschitzRadius, marginRows, type RadiusOptions, type RadiusResult, type RadiusSettings, type RadiusProver, type RadiusQuestion, type ProverAnswer, type RadiusTracePoint } from './search/radius.js';
+export { radius, RADIUS_DEFAULTS, BoundProver, SplitProver, concretizeBallBox, lipschitzRadius, type RadiusOptions, type RadiusResult, type RadiusSettings, type RadiusProver, type RadiusQuestion, type ProverAnswer, type RadiusTracePoint } from './search/radius.js';
 export { ATTACK_DEFAULTS, checkAdversarial, distanceUp, minNormStep, linearRegionAttack, pgdAt, pgdRadiusSearch, lineSearch, type AdversarialExample, type AttackSettings, type InputBox } from './search/attacks.js';
 export { mctsAttack, MCTS_DEFAULTS, type MctsSettings } from './search/mcts.js';
 export { featureRobustness, saliencyFeatures, gridFeatures, readFeatureFile, parseFeatures, imageShape, type Feature, type FeatureRadius, type ImageShape } from './search/features.js';

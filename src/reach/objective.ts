@@ -12,6 +12,7 @@
 import { ibpRows } from '../bounds/index.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
+import { marginRows } from '../spec/property.js';
 
 /** A user-facing objective: g(y) = min over its rows of C_r·y + d_r. */
 export interface ReachObjective {
@@ -57,15 +58,7 @@ export function marginObjective(m: number, c: number): ReachObjective {
   if (!Number.isInteger(c) || c < 0 || c >= m) throw new InputError(`margin class ${c} is out of range (the network has ${m} outputs: 0..${m - 1})`);
   if (m < 2) throw new InputError('the margin needs a network with at least 2 outputs');
   const R = m - 1;
-  const C = new Float64Array(R * m);
-  let r = 0;
-  for (let j = 0; j < m; j++) {
-    if (j === c) continue;
-    C[r * m + c] = 1;
-    C[r * m + j] = -1;
-    r++;
-  }
-  return { C, d: new Float64Array(R), rows: R, kind: 'margin', label: `margin of class ${c}`, index: c };
+  return { C: marginRows(m, c), d: new Float64Array(R), rows: R, kind: 'margin', label: `margin of class ${c}`, index: c };
 }
 
 /** The scalar whose minimum is the objective's minimum ('min') or minus its maximum ('max'). */

@@ -189,3 +189,18 @@ export async function branchAndBound<D>(
   }
   return { outcome: 'proved', stats: stats() };
 }
+
+/**
+ * Bounding is synchronous, so near the deadline a problem expands only the parents whose children
+ * fit in half the time left (at least one) and hands the rest back unexpanded (their bounds stay
+ * valid): the timeout then holds. `msPerChild` is the measured time per bounded child (0: not yet
+ * measured, everything is expanded).
+ */
+export function parentsThatFit<T>(parents: T[], msPerChild: number, childrenPerParent: number, deadline: number): { now: T[]; later: T[] } {
+  const left = deadline - performance.now();
+  if (msPerChild > 0 && Number.isFinite(left)) {
+    const fit = Math.max(1, Math.floor((0.5 * left) / (msPerChild * childrenPerParent)));
+    if (fit < parents.length) return { now: parents.slice(0, fit), later: parents.slice(fit) };
+  }
+  return { now: parents, later: [] };
+}

@@ -54,13 +54,38 @@ export function gatherSplits(net: Network, doms: BoxDomain[]): SplitSet | undefi
   return splits;
 }
 
+/** BaBSR's score of an unstable ReLU-like element [l, u]: |c|·(−l·u)/(u − l), plus a tie-break by width. */
+export function babsrScore(coef: number, l: number, u: number): number {
+  return (Math.abs(coef) * (-l * u)) / (u - l) + 1e-12 * (u - l);
+}
+
+/** The best `count` (node index, element) pairs offered, by score. */
+export class TopCandidates {
+  private readonly best: { node: number; j: number; score: number }[] = [];
+  constructor(private readonly count: number) {}
+  offer(node: number, j: number, score: number): void {
+    const best = this.best;
+    if (best.length < this.count || score > best[best.length - 1].score) {
+      best.push({ node, j, score });
+      best.sort((x, y) => y.score - x.score);
+      if (best.length > this.count) best.pop();
+    }
+  }
+  /** Pairs (node index, element), best first. */
+  pairs(): Int32Array {
+    const out = new Int32Array(2 * this.best.length);
+    this.best.forEach((b, i) => { out[2 * i] = b.node; out[2 * i + 1] = b.j; });
+    return out;
+  }
+}
+
 /**
  * BaBSR-style scores of the unstable ReLU-like elements of one domain: |c_j|·(−l_j·u_j)/(u_j − l_j),
  * c_j the branching row's coefficient on the op's output (the triangle's height times its weight
  * in the bound). Returns the best `count` as pairs (node index, element), best first.
  */
 function reluCandidates(net: Network, nodes: NodeBounds, aOut: Map<number, Float64Array>, k: number, D: number, rowsPerDomain: number, row: number, count: number): Int32Array {
-  const best: { node: number; j: number; score: number }[] = [];
+  const best = new TopCandidates(count);
   for (const [node, a] of aOut) {
     const nd = net.nodes[node];
     if (!nd.kind.breakpoints) continue;
@@ -70,17 +95,10 @@ function reluCandidates(net: Network, nodes: NodeBounds, aOut: Map<number, Float
     for (let j = 0; j < size; j++) {
       const l = lo[k * size + j], u = hi[k * size + j];
       if (!(l < 0 && u > 0)) continue;
-      const score = (Math.abs(a[ao + j]) * (-l * u)) / (u - l) + 1e-12 * (u - l);
-      if (best.length < count || score > best[best.length - 1].score) {
-        best.push({ node, j, score });
-        best.sort((x, y) => y.score - x.score);
-        if (best.length > count) best.pop();
-      }
+      best.offer(node, j, babsrScore(a[ao + j], l, u));
     }
   }
-  const out = new Int32Array(2 * best.length);
-  best.forEach((b, i) => { out[2 * i] = b.node; out[2 * i + 1] = b.j; });
-  return out;
+  return best.pairs();
 }
 
 /** Row layout of one disjunct: all polytopes' rows stacked, with each polytope's row range. */

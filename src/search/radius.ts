@@ -27,7 +27,7 @@ import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import { parseDomain, parseNorm } from '../spec/region.js';
-import type { Property } from '../spec/property.js';
+import { marginRows, type Property } from '../spec/property.js';
 import { addDown, addUp, divDown, nextDown } from '../util/float.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
@@ -277,18 +277,6 @@ export function concretizeBallBox(a: Float64Array, aOff: number, bias: number, c
 // ---------------------------------------------------------------------------------------------
 // Provers
 
-/** The rows y_label − y_j for every j ≠ label. */
-export function marginRows(m: number, label: number): Float64Array {
-  const C = new Float64Array((m - 1) * m);
-  let row = 0;
-  for (let j = 0; j < m; j++) {
-    if (j === label) continue;
-    C[row * m + label] = 1;
-    C[row * m + j] = -1;
-    row++;
-  }
-  return C;
-}
 
 /**
  * A bound-propagation prover (CROWN or α-CROWN): proves radius r when every row y_label − y_j

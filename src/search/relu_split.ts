@@ -7,7 +7,7 @@ import type { Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
-import { boxObjective, stackDisjunct, type Rows } from './box_bounding.js';
+import { babsrScore, boxObjective, stackDisjunct, TopCandidates, type Rows } from './box_bounding.js';
 import type { WorkerTask } from './pool.js';
 
 /**
@@ -390,7 +390,7 @@ function reluCandidates(ctx: ReluContext, splits: Int32Array, bounds: Float64Arr
   const S = layout.total;
   const isSplit = new Set<number>();
   for (let q = 0; q < splits.length; q += 3) isSplit.add(layout.offsets[layout.nodes.indexOf(splits[q])] + splits[q + 1]);
-  const best: { node: number; j: number; score: number }[] = [];
+  const best = new TopCandidates(count);
   let unstable = 0;
   layout.nodes.forEach((node, li) => {
     const size = layout.sizes[li], off = layout.offsets[li];
@@ -398,17 +398,10 @@ function reluCandidates(ctx: ReluContext, splits: Int32Array, bounds: Float64Arr
       const l = bounds[off + j], u = bounds[S + off + j];
       if (!(l < 0 && u > 0) || isSplit.has(off + j)) continue;
       unstable++;
-      const score = (Math.abs(aOut[off + j]) * (-l * u)) / (u - l) + 1e-12 * (u - l);
-      if (best.length < count || score > best[best.length - 1].score) {
-        best.push({ node, j, score });
-        best.sort((x, y) => y.score - x.score);
-        if (best.length > count) best.pop();
-      }
+      best.offer(node, j, babsrScore(aOut[off + j], l, u));
     }
   });
-  const cand = new Int32Array(2 * best.length);
-  best.forEach((b, i) => { cand[2 * i] = b.node; cand[2 * i + 1] = b.j; });
-  return { cand, unstable };
+  return { cand: best.pairs(), unstable };
 }
 
 /** The two children of a domain split on ReLU element (node, j): inactive and active; the new split's β starts at 0. */

@@ -5,7 +5,7 @@ import type { SplitSet } from '../bounds/types.js';
 import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
-import type { BnbProblem, BoundedDomain } from './bnb.js';
+import { parentsThatFit, type BnbProblem, type BoundedDomain } from './bnb.js';
 import type { VerifySettings } from './verify.js';
 import { boundBoxByLp } from './box_lp.js';
 import { boxObjective } from './box_bounding.js';
@@ -144,13 +144,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
 
   async expand(allParents: BoundedDomain<ReluDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<ReluDomain>[]; witness?: unknown }> {
     if (this.pending) return { children: [], witness: this.pending };
-    // Bounding is synchronous: near the deadline expand only what fits in half the time left.
-    let parents = allParents, untouched: BoundedDomain<ReluDomain>[] = [];
-    const left = this.deadline - performance.now();
-    if (this.msPerDomain > 0 && Number.isFinite(left)) {
-      const fit = Math.max(1, Math.floor((0.5 * left) / (this.msPerDomain * 2 * Math.max(1, this.s.fsbCandidates))));
-      if (fit < parents.length) { untouched = parents.slice(fit); parents = parents.slice(0, fit); }
-    }
+    const { now: parents, later: untouched } = parentsThatFit(allParents, this.msPerDomain, 2 * Math.max(1, this.s.fsbCandidates), this.deadline);
     const t0 = performance.now();
     const children: BoundedDomain<ReluDomain>[] = [...untouched];
     // LP leaves first: domains with few unstable ReLUs left.

@@ -3,7 +3,7 @@ import { InputError } from '../net/op.js';
 import type { Property, PropertyDisjunct } from '../spec/property.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
-import { branchAndBound, type BnbProblem, type BnbStats, type BoundedDomain } from './bnb.js';
+import { branchAndBound, parentsThatFit, type BnbProblem, type BnbStats, type BoundedDomain } from './bnb.js';
 import { getHighs, type Highs } from '../bounds/lp.js';
 import { boundBoxByLp, countUnstable } from './box_lp.js';
 import { boundBoxes, boxObjective, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
@@ -337,14 +337,7 @@ class InputSplitProblem {
   }
 
   async expand(allParents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
-    // Bounding is synchronous: near the deadline, expand only as many parents as fit in half the
-    // time left and hand the rest back unexpanded (their bounds stay valid), so the timeout holds.
-    let parents = allParents, untouched: BoundedDomain<BoxDomain>[] = [];
-    const left = this.deadline - performance.now();
-    if (this.msPerDomain > 0 && Number.isFinite(left)) {
-      const fit = Math.max(1, Math.floor((0.5 * left) / (this.msPerDomain * 2 * Math.max(1, this.s.trialSplits))));
-      if (fit < parents.length) { untouched = parents.slice(fit); parents = parents.slice(0, fit); }
-    }
+    const { now: parents, later: untouched } = parentsThatFit(allParents, this.msPerDomain, 2 * Math.max(1, this.s.trialSplits), this.deadline);
     const t0 = performance.now();
     const { bounded, ...res } = await this.expandSome(parents, signal);
     if (res.witness === undefined) res.children.push(...untouched);

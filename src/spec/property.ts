@@ -101,3 +101,16 @@ export function propertyContains(prop: Property, x: ArrayLike<number>, y: ArrayL
   }
   return false;
 }
+
+/** The rows y_label − y_j for every j ≠ label ((m − 1) × m, row-major): the classification margin's rows. */
+export function marginRows(m: number, label: number): Float64Array {
+  const C = new Float64Array((m - 1) * m);
+  let row = 0;
+  for (let j = 0; j < m; j++) {
+    if (j === label) continue;
+    C[row * m + label] = 1;
+    C[row * m + j] = -1;
+    row++;
+  }
+  return C;
+}
