@@ -6,7 +6,7 @@ import { encodeModel } from '../net/io.js';
 import type { Network } from '../net/network.js';
 import { boundBoxes, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
 
-/** Raised when a worker dies mid-batch: the answer must then be `unknown`, never `unsat`. */
+/** A worker failed a job (exit, error, malformed answer): the pool redoes the chunk on the main thread. */
 export class WorkerCrashError extends Error {
   constructor(message: string) {
     super(message);
@@ -298,6 +298,8 @@ export class WorkerPool<D, A, R extends { bounded: unknown[] }> {
       }
       if (!(outcome instanceof Error)) { parts.push(outcome); continue; }
       if (signal?.aborted) throw signal.reason;
+      // Closed meanwhile (the search ended with batches in flight): nothing to redo.
+      if (this.closing) throw outcome;
       if (outcome.name === 'StallError') this.drop(job.slot, outcome.message);
       // The worker failed: this thread bounds its chunk (the same computation, so nothing is lost).
       parts.push(this.task.boundHere(job.chunk, args, signal));

@@ -7,7 +7,7 @@ import { branchAndBound, parentsThatFit, type BnbProblem, type BnbStats, type Bo
 import { getHighs, type Highs } from '../bounds/lp.js';
 import { boundBoxByLp, countUnstable } from './box_lp.js';
 import { boundBoxes, boxObjective, stackDisjunct, type BoxBatchResult, type BoxDomain, type Rows } from './box_bounding.js';
-import { BoundingPool, defaultThreads, WorkerCrashError } from './pool.js';
+import { BoundingPool, defaultThreads } from './pool.js';
 import type { Counterexample } from './counterexample.js';
 import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './falsify.js';
 import { FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
@@ -472,8 +472,6 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
         res = await branchAndBound<BoxDomain | ReluDomain>(problem as BnbProblem<BoxDomain | ReluDomain>, bnb, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
       } catch (e) {
         if (e instanceof FoundCounterexample) return { result: 'sat', counterexample: e.cex, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains };
-        // A crashed worker leaves domains unbounded: never unsat.
-        if (e instanceof WorkerCrashError) return { result: 'unknown', counterexample: null, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains, reason: e.message };
         throw e;
       } finally {
         await problem.pool?.close();
