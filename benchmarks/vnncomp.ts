@@ -140,6 +140,7 @@ interface RunOutcome {
   peak_rss_mb: number | null;
   killed: boolean;
   stderr: string;
+  stdout: string;
 }
 
 /** Peak VmHWM (kB) over the process tree rooted at pid, read from /proc (fallback without /usr/bin/time). */
@@ -165,15 +166,17 @@ function treeHwmKb(pid: number): number {
   return best;
 }
 
-function runProcess(cmd: string, args: string[], killAfterS: number): Promise<RunOutcome> {
+function runProcess(cmd: string, args: string[], killAfterS: number, env?: NodeJS.ProcessEnv): Promise<RunOutcome> {
   return new Promise((resolvePromise) => {
     const timeFile = HAVE_TIME ? join(REPO, 'benchmarks', 'results', `.time.${process.pid}`) : '';
     const argv = HAVE_TIME ? ['-f', '%M', '-o', timeFile, cmd, ...args] : args;
     const t0 = performance.now();
     // Own process group, so that a hung instance can be killed with everything it started.
-    const child = spawn(HAVE_TIME ? '/usr/bin/time' : cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    let stderr = '';
+    const child = spawn(HAVE_TIME ? '/usr/bin/time' : cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: env ?? process.env });
+    let stderr = '', stdout = '';
     child.stderr!.on('data', (d) => { if (stderr.length < 20_000) stderr += String(d); });
+    // The CLI's --json verdict (domains, search time) is small; a counterexample adds the input vector.
+    child.stdout!.on('data', (d) => { if (stdout.length < 2_000_000) stdout += String(d); });
     let polledKb = 0;
     const poll = HAVE_TIME ? undefined : setInterval(() => { if (child.pid) polledKb = Math.max(polledKb, treeHwmKb(child.pid)); }, 50);
     let killed = false;
@@ -197,7 +200,7 @@ function runProcess(cmd: string, args: string[], killAfterS: number): Promise<Ru
         }
         rmSync(timeFile, { force: true });
       }
-      resolvePromise({ code, signal, wall_s: wall, peak_rss_mb: kb === null ? null : kb / 1024, killed, stderr });
+      resolvePromise({ code, signal, wall_s: wall, peak_rss_mb: kb === null ? null : kb / 1024, killed, stderr, stdout });
     });
   });
 }
@@ -371,6 +374,22 @@ interface Row {
   peak_rss_mb: number | null;
   note: string;
   replayIssue: boolean;
+  /** Domains the search bounded and its own time (the CLI's --json `domains`, `time_s`); null when not reported. */
+  domains: number | null;
+  search_s: number | null;
+}
+
+/** Domains and search time from the CLI's --json verdict on stdout (the last line that parses), or nulls. */
+export function searchStats(stdout: string): { domains: number | null; search_s: number | null } {
+  const lines = stdout.trim().split('\n').reverse();
+  for (const l of lines) {
+    try {
+      const v = JSON.parse(l) as { domains?: unknown; time_s?: unknown };
+      const d = typeof v.domains === 'number' ? v.domains : null, t = typeof v.time_s === 'number' ? v.time_s : null;
+      return { domains: d, search_s: t };
+    } catch { /* not the JSON line */ }
+  }
+  return { domains: null, search_s: null };
 }
 
 function csvField(v: string | number | null): string {
@@ -379,9 +398,9 @@ function csvField(v: string | number | null): string {
 }
 
 function toCsv(rows: Row[]): string {
-  const head = 'instance,network,property,timeout,result,expected,correct,time_s,peak_rss_mb,note';
+  const head = 'instance,network,property,timeout,result,expected,correct,time_s,peak_rss_mb,note,domains,search_s';
   const lines = rows.map((r) => [r.instance, r.network, r.property, r.timeout, r.result, r.expected, r.correct, r.time_s.toFixed(3),
-    r.peak_rss_mb === null ? null : r.peak_rss_mb.toFixed(1), r.note].map(csvField).join(','));
+    r.peak_rss_mb === null ? null : r.peak_rss_mb.toFixed(1), r.note, r.domains, r.search_s === null ? null : r.search_s.toFixed(3)].map(csvField).join(','));
   return `${[head, ...lines].join('\n')}\n`;
 }
 
@@ -410,6 +429,7 @@ function readRows(path: string): Row[] {
       instance: Number(f[0]), network: f[1], property: f[2], timeout: Number(f[3]), result: f[4], expected: f[5],
       correct: (f[6] === 'yes' || f[6] === 'no' ? f[6] : '') as Row['correct'], time_s: Number(f[7]),
       peak_rss_mb: f[8] === '' ? null : Number(f[8]), note: f[9] ?? '', replayIssue: (f[9] ?? '').includes('onnxruntime'),
+      domains: f[10] === undefined || f[10] === '' ? null : Number(f[10]), search_s: f[11] === undefined || f[11] === '' ? null : Number(f[11]),
     };
   });
 }
@@ -478,6 +498,19 @@ function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; t
     `| median (decided) | ${timeDecided.length ? median(timeDecided).toFixed(2) : '-'} |`,
     `| peak RSS, max over instances | ${rss.length ? `${Math.max(...rss).toFixed(0)} MB` : '-'} |`,
   ];
+  // Search speed per network: domains bounded over the search's own time (rows run with --json;
+  // rows of older runs have no count). ms / domain is its inverse: everything per domain
+  // (bounding, branching, attacks, LP leaves), not the bound alone (relu_split_cost.md has that).
+  const withStats = rows.filter((r) => r.domains !== null && r.search_s !== null && r.search_s > 0);
+  if (withStats.length > 0) {
+    lines.push('', '| network | instances with a count | domains | search s | domains / s | ms / domain | median domains / s |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const nets = [...new Set(withStats.map((r) => r.network))];
+    for (const n of [...nets, ...(nets.length > 1 ? ['all'] : [])]) {
+      const rs = withStats.filter((r) => n === 'all' || r.network === n);
+      const d = rs.reduce((a, r) => a + r.domains!, 0), t = rs.reduce((a, r) => a + r.search_s!, 0);
+      lines.push(`| ${n} | ${rs.length} | ${d} | ${t.toFixed(1)} | ${(d / t).toFixed(1)} | ${d > 0 ? ((1000 * t) / d).toFixed(1) : '-'} | ${median(rs.map((r) => r.domains! / r.search_s!)).toFixed(1)} |`);
+    }
+  }
   if (wrong.length > 0) {
     lines.push('', '## Wrong', '', '| instance | network | property | result | expected | note |', '| ---: | --- | --- | --- | --- | --- |');
     for (const r of wrong) lines.push(`| ${r.instance} | ${r.network} | ${r.property} | ${r.result} | ${r.expected} | ${r.note.replace(/\|/g, '\\|')} |`);
@@ -569,7 +602,10 @@ async function main(): Promise<void> {
     const notes: string[] = [];
     const prep = await runProcess('bash', [PREPARE, 'v1', category, inst.onnx, inst.vnnlib], 120);
     if (prep.code !== 0) notes.push(`prepare_instance.sh exited ${prep.code ?? prep.signal}: ${prep.stderr.trim().split('\n').pop() ?? ''}`);
-    const run = await runProcess('bash', [RUN, 'v1', category, inst.onnx, inst.vnnlib, resultFile, String(timeout)], timeout + a.grace);
+    // --json: the verdict on stdout carries the domain count and the search time (domains / s).
+    const extra = [process.env.LIPCERT_EXTRA_ARGS ?? '', '--json'].join(' ').trim();
+    const run = await runProcess('bash', [RUN, 'v1', category, inst.onnx, inst.vnnlib, resultFile, String(timeout)], timeout + a.grace, { ...process.env, LIPCERT_EXTRA_ARGS: extra });
+    const stats = searchStats(run.stdout);
 
     let result = 'missing', text = '';
     if (existsSync(resultFile)) {
@@ -608,11 +644,11 @@ async function main(): Promise<void> {
         }
       }
     }
-    const r: Row = { instance: inst.index, network: inst.network, property: inst.property, timeout, result, expected: exp, correct, time_s: run.wall_s, peak_rss_mb: run.peak_rss_mb, note: notes.join('; '), replayIssue };
+    const r: Row = { instance: inst.index, network: inst.network, property: inst.property, timeout, result, expected: exp, correct, time_s: run.wall_s, peak_rss_mb: run.peak_rss_mb, note: notes.join('; '), replayIssue, ...stats };
     rows.push(r);
     rows.sort((x, y) => x.instance - y.instance);
     console.error(`[${k + 1}/${selected.length}] ${inst.network} ${inst.property}: ${result} ${r.time_s.toFixed(2)} s` +
-      `${r.peak_rss_mb !== null ? ` ${r.peak_rss_mb.toFixed(0)} MB` : ''}${exp ? ` (expected ${exp})` : ''}${correct === 'no' ? ' WRONG' : ''}${r.note ? ` — ${r.note}` : ''}`);
+      `${r.peak_rss_mb !== null ? ` ${r.peak_rss_mb.toFixed(0)} MB` : ''}${r.domains !== null ? ` ${r.domains} domains` : ''}${exp ? ` (expected ${exp})` : ''}${correct === 'no' ? ' WRONG' : ''}${r.note ? ` — ${r.note}` : ''}`);
     writeFileAtomic(out, toCsv(rows));
     writeFileAtomic(md, summary(rows, ctx));
   }
