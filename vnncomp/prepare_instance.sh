@@ -3,7 +3,7 @@
 #
 # lipcert needs no per-instance preparation (no conversion, no server to start). This checks
 # that the two files are readable and that the CLI is built (dist/cli/main.js; built with
-# `npx tsc -p tsconfig.build.json` when it is missing), then exits 0. Exit code 1: the instance
+# `npm run build` when it is missing), then exits 0. Exit code 1: the instance
 # cannot be run (missing file, or the build failed), with a message on stderr.
 set -u
 
@@ -35,7 +35,7 @@ done
 
 if [ ! -f "$CLI" ]; then
   echo "$0: $CLI is missing: building lipcert" >&2
-  if ! (cd "$REPO" && npx tsc -p tsconfig.build.json >&2) || [ ! -f "$CLI" ]; then
+  if ! (cd "$REPO" && npm run --silent build >&2) || [ ! -f "$CLI" ]; then
     echo "$0: the build failed" >&2
     exit 1
   fi

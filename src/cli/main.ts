@@ -202,4 +202,16 @@ export function buildCli(argv: string[]) {
     .wrap(Math.min(110, process.stdout.columns || 100));
 }
 
-await buildCli(protectNegativeValues(hideBin(process.argv))).parseAsync();
+/**
+ * yargs renders a command's whole help text right after starting its handler, to have it ready
+ * should the handler fail (`cacheHelpMessage`): about 25 ms of every run, a tenth of a short
+ * verify. lipcert's handlers report their own failures (`guarded`) and never show help
+ * afterwards; help asked for (--help, a usage error) is rendered when it is needed.
+ */
+function skipHelpCache(cli: Argv): Argv {
+  const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+  return cli;
+}
+
+await skipHelpCache(buildCli(protectNegativeValues(hideBin(process.argv)))).parseAsync();

@@ -11,13 +11,14 @@
  * plus "reach": the reach line's JSON (src/cli/commands/demo_reach.ts).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import { packageRoot } from '../../util/package_root.js';
 import { readModel } from '../../net/io.js';
 import type { GlobalArgs } from '../main.js';
 import { printJson } from '../output.js';
 
 /** The bundled example files (same relative place from src/ and dist/). */
-export const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+export const EXAMPLES = join(packageRoot(), 'examples') + sep;
 
 /** Digits shown, tolerance and time per digit: the demo stays within a few seconds. */
 export const DEMO_DIGITS = 5;

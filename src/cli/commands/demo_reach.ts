@@ -8,12 +8,13 @@
  * This module exports a single function (the demo looks it up by type).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
+import { packageRoot } from '../../util/package_root.js';
 import type { GlobalArgs } from '../main.js';
 
 /** Text lines for the demo's output and a JSON object for `demo --json`. */
 export async function demoReach(a: GlobalArgs): Promise<{ text: string; lines: string[]; json: Record<string, unknown> }> {
-  const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+  const examples = join(packageRoot(), 'examples') + sep;
   const { readModel } = await import('../../net/io.js');
   const { forward } = await import('../../net/forward.js');
   const { reach } = await import('../../reach/reach.js');

@@ -159,6 +159,8 @@ export function verdictJson(v: Verdict): Record<string, unknown> {
     bound: jnum(v.bound),
     time_s: jnum(Number(v.time_s.toFixed(6))),
     domains: v.domains,
+    ...(v.reason !== undefined ? { reason: v.reason } : {}),
+    ...(v.warnings?.length ? { warnings: v.warnings } : {}),
   };
 }
 
@@ -250,6 +252,8 @@ export async function runVerify(a: VerifyArgs): Promise<void> {
     if (answered) return;
     answered = true;
     if (a.json) return printJson(verdictJson(verdict));
+    // Faults that did not change the answer (e.g. a worker thread that failed and whose work the main thread redid).
+    if (!a.quiet) for (const w of verdict.warnings ?? []) process.stderr.write(`lipcert: warning: ${w}\n`);
     process.stdout.write(`${verdictText(verdict)}\n`);
   } finally {
     process.off('beforeExit', stalled);
