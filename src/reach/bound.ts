@@ -14,7 +14,7 @@ import { addUp, nextDown, nextUp } from '../util/float.js';
 import { combineRows, pointRows, type MinProblem } from './objective.js';
 import { boxMissesBall, type ReachRegion } from './region.js';
 import { globalLipschitz } from '../lipschitz/global.js';
-import { localLipschitz } from '../lipschitz/local.js';
+import { jacobianEnclosure } from '../lipschitz/interval_jacobian.js';
 
 /** Global Lipschitz bounds per objective rows (R values), computed once per rows array: they cap the local ones. */
 const globalCache = new WeakMap<Network, WeakMap<Float64Array, Float64Array>>();
@@ -57,6 +57,12 @@ export interface BoxBounds {
    */
   corners?: Float64Array;
   cornerUpper?: Float64Array;
+  /**
+   * The Lipschitz bound's expansion points (D·R × n, inside the boxes) and sound upper bounds of
+   * h there (witness values), when the Lipschitz bound ran.
+   */
+  expansion?: Float64Array;
+  expansionUpper?: Float64Array;
   /** D × R × n per-coordinate Lipschitz constants of the rows (when the Lipschitz bound ran). */
   perCoord?: Float64Array;
   /** Intermediate bounds of every value for the batch (children intersect theirs with them). */
@@ -162,24 +168,13 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
     for (let d = 0; d < D; d++) if (!(cornerUpper[d] === cornerUpper[d])) cornerUpper[d] = Infinity;
   }
   let perCoord: Float64Array | undefined;
+  let expansion: Float64Array | undefined, expansionUpper: Float64Array | undefined;
   if (opts.lipschitz) {
-    perCoord = localLipschitz(net, region, p.C, 'inf', { nodes, global: globalRows(net, p.C) }).perCoord;
-    const lipRows = new Float64Array(D * R);
-    for (let d = 0; d < D; d++) {
-      for (let r = 0; r < R; r++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) {
-          const l = lo[d * n + i], h = hi[d * n + i];
-          if (l === h) continue;
-          const c = centers[d * n + i];
-          const rad = Math.max(addUp(c, -l), addUp(h, -c));
-          s += perCoord[(d * R + r) * n + i] * rad;
-        }
-        const v = nextDown(cr.lower[d * R + r] - nextUp(s * (1 + gamma(n))));
-        lipRows[d * R + r] = v === v ? v : -Infinity;
-      }
-    }
-    const lip = combineRows(p, lipRows, D);
+    const mv = meanValueBounds(net, p, lo, hi, D, nodes!);
+    perCoord = mv.perCoord;
+    expansion = mv.points;
+    expansionUpper = mv.pointUpper;
+    const lip = combineRows(p, mv.rowLower, D);
     for (let d = 0; d < D; d++) {
       if (lip[d] > lower[d]) { lower[d] = lip[d]; decider[d] = 'lipschitz'; }
       for (let i = 0; i < n; i++) {
@@ -195,5 +190,75 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
   if (ball) {
     for (let d = 0; d < D; d++) if (boxMissesBall(ball, lo, hi, d * n, n)) { lower[d] = Infinity; decider[d] = 'empty'; }
   }
-  return { lower, decider, score, centers, centerUpper, corners, cornerUpper, perCoord, nodes };
+  return { lower, decider, score, centers, centerUpper, corners, cornerUpper, expansion, expansionUpper, perCoord, nodes };
+}
+
+/**
+ * Forward passes cheaper than this many multiply-adds also get the forward-mode interval
+ * Jacobian (the threshold localLipschitz uses: tighter on narrow deep nets with few inputs).
+ */
+const FORWARD_JACOBIAN_COST = 1e5;
+
+/**
+ * The Lipschitz bound of each row over each box, in its mean-value form. With every partial
+ * derivative of row r enclosed over the box, ∂_i g_r ∈ [gl_i, gu_i] (the interval Jacobian of
+ * src/lipschitz, each op's derivative range from the intermediate bounds, capped by the global
+ * constant: |∂_i g_r| ≤ L_global), Clarke's mean value theorem gives, for x in the box and any
+ * expansion point e, g_r(x) − g_r(e) = Σ_i ζ_i (x_i − e_i) with ζ_i ∈ [gl_i, gu_i], hence
+ *   g_r(x) ≥ g_r(e)↓ − Σ_i max(−gl_i·(hi_i − e_i), gu_i·(e_i − lo_i))   (each term ≥ 0).
+ * e_i = lo_i where g_r is nondecreasing in x_i (gl_i ≥ 0), hi_i where nonincreasing (gu_i ≤ 0):
+ * those terms vanish; otherwise e_i balances the two products,
+ * e_i = (gu_i·lo_i − gl_i·hi_i)/(gu_i − gl_i). With e the centre this is the per-coordinate
+ * Lipschitz bound g(c) − Σ_i L_i·r_i, L_i = max(|gl_i|, |gu_i|); the expansion point makes it
+ * exact in every monotone coordinate. Distances are rounded up, products and the sum charged
+ * with γ_{n+3}·1.0001, g_r(e) is a sound lower enclosure (interval evaluation on the point).
+ * Returns the D × R row bounds, the points (D·R × n, each inside its box: witnesses too) with a
+ * sound upper bound of h at each, and the per-coordinate constants L_i (D × R × n).
+ */
+export function meanValueBounds(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, nodes: NodeBounds): { rowLower: Float64Array; points: Float64Array; pointUpper: Float64Array; perCoord: Float64Array } {
+  const n = net.inputSize, R = p.rows;
+  const J = jacobianEnclosure(net, D, p.C, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }), FORWARD_JACOBIAN_COST);
+  const global = globalRows(net, p.C);
+  const perCoord = new Float64Array(D * R * n);
+  const points = new Float64Array(D * R * n);
+  const slack = new Float64Array(D * R);
+  for (let d = 0; d < D; d++) {
+    for (let r = 0; r < R; r++) {
+      const o = (d * R + r) * n, cap = global[r] === global[r] ? global[r] : Infinity;
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const l = lo[d * n + i], h = hi[d * n + i];
+        if (l === h) { points[o + i] = l; continue; }
+        // NaN (an overflow) proves nothing: the whole range the global constant allows.
+        let gl = J.lo[o + i], gu = J.hi[o + i];
+        if (!(gl >= -cap)) gl = -cap;
+        if (!(gu <= cap)) gu = cap;
+        perCoord[o + i] = Math.max(-gl, gu);
+        let e: number;
+        if (gl >= 0) e = l;
+        else if (gu <= 0) e = h;
+        else {
+          e = (gu * l - gl * h) / (gu - gl);
+          if (!(e >= l && e <= h)) e = 0.5 * l + 0.5 * h;
+        }
+        points[o + i] = e;
+        const t = Math.max(gl < 0 ? -gl * addUp(h, -e) : 0, gu > 0 ? gu * addUp(e, -l) : 0);
+        s += t;
+      }
+      slack[d * R + r] = nextUp(s * (1 + gamma(n)));
+    }
+  }
+  // Row r of box d is needed at its own point only; every row's enclosure there is computed.
+  const at = pointRows(net, p, points, D * R);
+  const rowLower = new Float64Array(D * R);
+  for (let d = 0; d < D; d++) {
+    for (let r = 0; r < R; r++) {
+      const k = d * R + r;
+      const v = nextDown(at.lower[k * R + r] - slack[k]);
+      rowLower[k] = v === v ? v : -Infinity;
+    }
+  }
+  const pointUpper = combineRows(p, at.upper, D * R);
+  for (let k = 0; k < D * R; k++) if (!(pointUpper[k] === pointUpper[k])) pointUpper[k] = Infinity;
+  return { rowLower, points, pointUpper, perCoord };
 }

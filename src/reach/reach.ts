@@ -98,6 +98,26 @@ export interface ReachOptions extends Partial<ReachSettings> {
   at?: Float64Array;
   signal?: AbortSignal;
   onProgress?: (p: ReachProgress) => void;
+  /**
+   * Count the timeout in this process's CPU seconds instead of wall seconds (benchmarks on a
+   * machine shared with other work: the result is then what a quiet machine gives in that many
+   * wall seconds, the search being single-threaded). Default false.
+   */
+  cpuClock?: boolean;
+}
+
+/** This process's CPU time in milliseconds (user + system). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** A signal that reads as aborted once the process's CPU time passes `cpuDeadline` (ms) or `outer` is aborted. */
+function cpuDeadlineSignal(cpuDeadline: number, outer?: AbortSignal): AbortSignal {
+  return {
+    get aborted() { return (outer?.aborted ?? false) || cpuMs() >= cpuDeadline; },
+    get reason() { return outer?.aborted ? outer.reason : 'timeout'; },
+  } as AbortSignal;
 }
 
 /** The method `auto` picks: nested for few free inputs on boxes, bnb otherwise. */
@@ -134,7 +154,8 @@ function isReachRegion(r: unknown): r is ReachRegion {
  */
 export async function reach(net: Network, region: ReachRegion | Region | Region[], objectives?: ReachObjective | ReachObjective[], opts: ReachOptions = {}): Promise<ReachResult> {
   const start = performance.now();
-  const { free, at, signal, onProgress, ...overrides } = opts;
+  const { free, at, signal, onProgress, cpuClock, ...overrides } = opts;
+  const cpuStart = cpuMs();
   const s = resolveSettings('reach', REACH_DEFAULTS, {}, undefined, overrides);
   if (!(typeof s.eps === 'number' && s.eps > 0 && Number.isFinite(s.eps))) throw new InputError(`eps must be a positive number (got ${s.eps})`);
   if (!(typeof s.timeout === 'number' && s.timeout > 0)) throw new InputError(`the timeout must be a positive number of seconds (got ${s.timeout})`);
@@ -163,12 +184,13 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
     const halves: Partial<Record<'min' | 'max', MinResult>> = {};
     for (const sense of ['min', 'max'] as const) {
       const now = performance.now();
-      const share = Math.max(0, (deadline - now) / remaining);
+      // The time left is shared evenly by the extremes still to do.
+      const share = cpuClock ? Math.max(0, (cpuStart + s.timeout * 1000 - cpuMs()) / remaining) : Math.max(0, (deadline - now) / remaining);
       remaining--;
       const p = minProblem(objs[q], sense);
       const ms: MinSettings = {
-        eps: s.eps, deadline: now + share, linear: s.linear, lipschitz: s.lipschitz, batch: s.batch, alphaIterations: s.alphaIterations,
-        descentSteps: s.descentSteps, samples: s.samples, seed: s.seed, signal,
+        eps: s.eps, deadline: cpuClock ? Infinity : now + share, linear: s.linear, lipschitz: s.lipschitz, batch: s.batch, alphaIterations: s.alphaIterations,
+        descentSteps: s.descentSteps, samples: s.samples, seed: s.seed, signal: cpuClock ? cpuDeadlineSignal(cpuMs() + share, signal) : signal,
         onTrace: onProgress ? (lower, upper) => onProgress({ objective: q, sense, lower: sense === 'min' ? lower : -upper, upper: sense === 'min' ? upper : -lower, elapsed: (performance.now() - start) / 1000 }) : undefined,
       };
       const inc = new Incumbent(searchNet, p, searchReg.ball);
