@@ -4,6 +4,9 @@
  *   npx tsx benchmarks/relu.ts [--section mnist-exact|acasxu|mnistfc|leo|all] [--milp-time s] [--milp-budget s] [--images K]
  *
  * --solver glpk|highs: the MILP solver (default glpk, with a HiGHS retry of the sides it leaves open).
+ * --redo REGEX: measure the rows whose key matches again; --lp-budget s: the acasxu section's extra
+ * lp run with its LP solves cut after s seconds (default 1); --bab-share f: share of each MILP side
+ * first given to verify's input splitting on networks with ≤ 20 inputs (default 0.5).
  * --milp-time: limit per MILP side (default 20 s); --milp-budget: limit of one instance's whole
  * milp tier (default none; elements left are counted as timeouts).
  *
@@ -43,6 +46,12 @@ const MILP_TIME = Number(opt('milp-time', '20'));
 const IMAGES = Number(opt('images', '5'));
 const MILP_BUDGET = Number(opt('milp-budget', 'Infinity'));
 const SOLVER = opt('solver', 'glpk') as 'glpk' | 'highs';
+/** Rows whose key matches this regular expression are measured again (the new row replaces the old one in the table). */
+const REDO = opt('redo', '');
+/** Seconds of the lp tier's LP solves in the extra budgeted lp run of the acasxu section. */
+const LP_BUDGET = Number(opt('lp-budget', '1'));
+/** Share of each MILP side given to verify's input splitting first (networks with ≤ 20 inputs). */
+const BAB_SHARE = Number(opt('bab-share', '0.5'));
 
 interface Row {
   section: string;
@@ -53,6 +62,16 @@ interface Row {
   /** Stable ReLUs found by each tier run alone (up to it), and its time. */
   stable: Partial<Record<ReluTier, number>>;
   seconds: Partial<Record<ReluTier, number>>;
+  /** CPU seconds of this process per tier run (the machine was shared: wall ≫ CPU under load). */
+  cpu?: Partial<Record<ReluTier, number>>;
+  /** The lp tier with its LP solves cut at `lpBudget` seconds: stable ReLUs, wall and CPU seconds. */
+  lpBudget?: number;
+  stableLpBudget?: number;
+  secondsLpBudget?: number;
+  cpuLpBudget?: number;
+  /** Active units beyond the rank, folded away (LEO), part of unitsRemoved. */
+  folded?: number;
+  babShare?: number;
   milpTimeouts?: number;
   relusAfter?: number;
   unitsRemoved?: number;
@@ -69,6 +88,8 @@ interface Row {
 
 const done = new Map<string, Row>();
 if (existsSync(ROWS)) for (const line of readFileSync(ROWS, 'utf8').split('\n')) if (line.trim()) { const r = JSON.parse(line) as Row; done.set(r.key, r); }
+/** Rows measured again in this run (kept in the table meanwhile, replaced when their new row is saved). */
+const redo = new Set([...done.keys()].filter((k) => REDO !== '' && new RegExp(REDO).test(k)));
 
 function save(r: Row): void {
   mkdirSync(dirname(ROWS), { recursive: true });
@@ -80,20 +101,32 @@ function save(r: Row): void {
 const countStable = (s: StabilityResult) => s.layers.reduce((a, L) => a + L.status.reduce((q, v) => q + (v !== 0 ? 1 : 0), 0), 0);
 
 /** Run the tiers up to `top` (each alone, so each time is the tier's own cost), prune with the top one. */
-async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}): Promise<void> {
-  if (done.has(key)) return;
-  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, milpTime: MILP_TIME, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...(SOLVER !== 'glpk' ? { solver: SOLVER } : {}), ...extra };
+async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}, lpBudget?: number): Promise<void> {
+  if (done.has(key) && !redo.has(key)) return;
+  redo.delete(key);
+  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, cpu: {}, milpTime: MILP_TIME, babShare: BAB_SHARE, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...(SOLVER !== 'glpk' ? { solver: SOLVER } : {}), ...extra };
   let last: StabilityResult | null = null;
+  const cpuSeconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   for (const t of tiers) {
-    const t0 = performance.now();
-    const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET, solver: SOLVER });
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET, solver: SOLVER, babShare: BAB_SHARE });
     row.seconds[t] = (performance.now() - t0) / 1000;
+    row.cpu![t] = cpuSeconds(process.cpuUsage(c0));
     row.stable[t] = countStable(st);
     row.relus = st.layers.reduce((a, L) => a + L.size, 0);
     if (t === 'milp') row.milpTimeouts = st.layers.reduce((a, L) => a + L.milpTimeouts, 0);
     last = st;
   }
+  if (lpBudget !== undefined) {
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    const st = await reluStability(net, region, { method: 'lp', lpBudget });
+    row.lpBudget = lpBudget;
+    row.secondsLpBudget = (performance.now() - t0) / 1000;
+    row.cpuLpBudget = cpuSeconds(process.cpuUsage(c0));
+    row.stableLpBudget = countStable(st);
+  }
   const pr = pruneNetwork(net, last!);
+  row.folded = pr.nodes.reduce((a, q) => a + q.folded, 0);
   row.relusAfter = pr.reluAfter;
   row.unitsRemoved = pr.unitsRemoved;
   row.bytesBefore = encodeModel(net, 'onnx').length;
@@ -129,7 +162,7 @@ async function acasxu(): Promise<void> {
   const pairs: [string, string][] = [['1_1', 'prop_1'], ['1_1', 'prop_3'], ['2_1', 'prop_2'], ['3_3', 'prop_4'], ['4_5', 'prop_2'], ['5_9', 'prop_3']];
   for (const [n, p] of pairs) {
     const net = readModel(join(BENCH, 'acasxu', 'onnx', `ACASXU_run2a_${n}_batch_2000.onnx`));
-    await measure('acasxu', `acasxu/${n}/${p}`, `ACAS Xu ${n}`, net, vnnBox(join(BENCH, 'acasxu', 'vnnlib', `${p}.vnnlib`), net), p, ['ibp', 'crown', 'lp', 'milp']);
+    await measure('acasxu', `acasxu/${n}/${p}`, `ACAS Xu ${n}`, net, vnnBox(join(BENCH, 'acasxu', 'vnnlib', `${p}.vnnlib`), net), p, ['ibp', 'crown', 'lp', 'milp'], {}, LP_BUDGET);
   }
 }
 
@@ -176,17 +209,23 @@ function writeTable(): void {
   out.push('');
   out.push(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores shared with other processes during the runs (load average often > 10: wall times are pessimistic), Node ${process.version}. MILP: glpk.js; the time limit per MILP side is in the "milp s/side" column. Rows are written as they finish (benchmarks/out/relu-rows.jsonl).`);
   out.push('');
+  out.push('Times: wall seconds, in parentheses the CPU seconds of the benchmark process (rows measured since the α-CROWN step of the lp tier; other sessions kept both cores busy, so wall ≫ CPU there). "x bab" in the milp column: that share of each MILP side\'s time went first to verify\'s input splitting on the truncated network (networks with ≤ 20 inputs). "lp, LP solves ≤ budget": the lp tier with its LP solves stopped after the budget (α-CROWN step and witness search not cut); sides not solved stay undecided. "(folded)": active units beyond the rank removed by LEO\'s rank folding, part of the units removed.');
+  out.push('');
   out.push('"stable" = ReLUs proved active or inactive by the tier (each tier run on its own, including the cheaper ones); "of milp" = share of the milp-stable ReLUs. milp timeouts = ReLUs neither proved nor witnessed within the limit (0: the milp column is exact). Pruned with the milp result (lp where milp was not run). Sizes: ONNX bytes as lipcert writes them (double weights when a refolded weight is not float32-exact).');
   const section = (name: string, title: string) => {
     const rs = rows.filter((r) => r.section === name);
     if (rs.length === 0) return;
     out.push('', `## ${title}`, '');
-    out.push('| network | region | ReLUs | ibp | crown | lp | milp | milp timeouts | milp s/side | t ibp s | t crown s | t lp s | t milp s | ReLUs after | units removed | ONNX bytes before → after | sound diff bound | sampled diff |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+    const budgeted = rs.some((r) => r.stableLpBudget !== undefined);
+    out.push(`| network | region | ReLUs | ibp | crown | lp | ${budgeted ? 'lp, LP solves ≤ budget | ' : ''}milp | milp timeouts | milp s/side | t ibp s | t crown s | t lp s | ${budgeted ? 't lp budgeted s | ' : ''}t milp s | ReLUs after | units removed (folded) | ONNX bytes before → after | sound diff bound | sampled diff |`);
+    out.push(`|---|---|---:|---:|---:|---:|${budgeted ? '---:|' : ''}---:|---:|---:|---:|---:|---:|${budgeted ? '---:|' : ''}---:|---:|---:|---|---:|---:|`);
     for (const r of rs) {
       const m = r.stable.milp;
       const cell = (t: ReluTier) => (r.stable[t] === undefined ? '—' : `${r.stable[t]}${m !== undefined ? ` (${pct(r.stable[t], m)})` : ''}`);
-      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : `${r.milpTime ?? 20}${r.milpBudget !== undefined ? ` (≤ ${r.milpBudget} in all)` : ''}${r.solver ? ` ${r.solver}` : ''}`} | ${sec(r.seconds.ibp)} | ${sec(r.seconds.crown)} | ${sec(r.seconds.lp)} | ${sec(r.seconds.milp)} | ${r.relusAfter} | ${r.unitsRemoved} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
+      const t = (k: ReluTier) => `${sec(r.seconds[k])}${r.cpu?.[k] !== undefined ? ` (${sec(r.cpu[k])})` : ''}`;
+      const bud = budgeted ? `${r.stableLpBudget === undefined ? '—' : `${r.stableLpBudget}${m !== undefined ? ` (${pct(r.stableLpBudget, m)})` : ''}`} | ` : '';
+      const tbud = budgeted ? `${r.secondsLpBudget === undefined ? '—' : `${sec(r.secondsLpBudget)} (${sec(r.cpuLpBudget)})`} | ` : '';
+      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${bud}${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : `${r.milpTime ?? 20}${r.milpBudget !== undefined ? ` (≤ ${r.milpBudget} in all)` : ''}${r.solver ? ` ${r.solver}` : ''}${r.babShare ? `, ${r.babShare} bab` : ''}`} | ${t('ibp')} | ${t('crown')} | ${t('lp')} | ${tbud}${t('milp')} | ${r.relusAfter} | ${r.unitsRemoved}${r.folded ? ` (${r.folded})` : ''} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
     }
     const lpShare = rs.filter((r) => r.stable.milp !== undefined && r.stable.lp !== undefined);
     if (lpShare.length) {

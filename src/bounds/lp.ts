@@ -426,9 +426,10 @@ const NO_ITERATION_LIMIT = 2147483647;
  * one LP (HiGHS's clock is zeroed once per LP).
  *
  * With `primals`, slot o receives the solver's column values of objective o when it was solved
- * to optimality (a point to try, never a proof), else null.
+ * to optimality (a point to try, never a proof), else null. With `deadline` (performance.now()
+ * milliseconds), objectives not started by then are left at −∞.
  */
-export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, objectives: Float64Array[], timeLimit: number, signal?: AbortSignal, primals?: (Float64Array | null)[]): Float64Array {
+export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, objectives: Float64Array[], timeLimit: number, signal?: AbortSignal, primals?: (Float64Array | null)[], deadline = Infinity): Float64Array {
   const out = new Float64Array(objectives.length).fill(-Infinity);
   if (objectives.length === 0) return out;
   let model: HighsModel | undefined;
@@ -460,6 +461,8 @@ export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, o
   try {
     for (let o = 0; o < objectives.length; o++) {
       if (signal?.aborted) throw signal.reason;
+      // Past the caller's deadline the remaining objectives keep −∞ (no bound, not a failure).
+      if (performance.now() > deadline) break;
       const obj = objectives[o];
       let bound = -Infinity;
       try {

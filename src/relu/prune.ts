@@ -90,10 +90,10 @@ export interface PruneResult {
   net: Network;
   reluBefore: number;
   reluAfter: number;
-  /** Units removed in LEO's sense: inactive units plus the active units of collapsed nodes. */
+  /** Units removed in LEO's sense: inactive units, the active units of collapsed nodes, and active units beyond the rank (folded). */
   unitsRemoved: number;
   /** Per ReLU node: how its units were treated. */
-  nodes: { node: string; kept: number; bypass: number; dropped: number; collapsed: boolean }[];
+  nodes: { node: string; kept: number; bypass: number; folded: number; dropped: number; collapsed: boolean }[];
   /** Sound bound of max |f(x) − f′(x)| over the region in real arithmetic (0 by the proofs + the refolded weights' rounding). */
   roundingBound: number;
 }
@@ -250,6 +250,7 @@ export function pruneNetwork(net: Network, stab: StabilityResult): PruneResult {
     reluBefore += L.size;
     reluAfter += U.length;
     const rs: Repl[] = [];
+    let folded = 0;
     const pick = (idx: number[]): Affine => {
       const out: Affine = { rows: idx.length, terms: new Map(), bias: Float64Array.from(idx, (j) => e.bias[j]), err: Float64Array.from(idx, (j) => e.err[j]) };
       for (const [s, W] of e.terms) {
@@ -276,8 +277,34 @@ export function pruneNetwork(net: Network, stab: StabilityResult): PruneResult {
       if (A.length > 0) {
         const nb = newSrcs.length;
         const ea = pick(A);
-        newSrcs.push({ name: `${L.node}.bypass`, size: A.length, kind: 'linear', expr: ea, mag: magOf(A, false), delta: deltaOf(ea) });
-        rs.push({ kind: 'src', src: nb, map: mapOf(A) });
+        const magA = magOf(A, false), deltaA = deltaOf(ea);
+        const fold = rankFold(ea, newSrcs);
+        if (!fold) {
+          newSrcs.push({ name: `${L.node}.bypass`, size: A.length, kind: 'linear', expr: ea, mag: magA, delta: deltaA });
+          rs.push({ kind: 'src', src: nb, map: mapOf(A) });
+        } else {
+          // LEO's rank folding: only the r independent rows stay as linear units; each dependent
+          // unit d is Σ_k C_dk·z_k + β_d of them (exact in real arithmetic up to `err`, see rankFold).
+          const keep = fold.keep.map((q) => A[q]);
+          const ek = pick(keep);
+          newSrcs.push({ name: `${L.node}.bypass`, size: keep.length, kind: 'linear', expr: ek, mag: Float64Array.from(fold.keep, (q) => magA[q]), delta: Float64Array.from(fold.keep, (q) => deltaA[q]) });
+          rs.push({ kind: 'src', src: nb, map: mapOf(keep) });
+          const r = keep.length;
+          const sub: Affine = { rows: L.size, terms: new Map([[nb, new Float64Array(L.size * r)]]), bias: new Float64Array(L.size), err: new Float64Array(L.size) };
+          const Cs = sub.terms.get(nb)!;
+          fold.dep.forEach((q, i) => {
+            const j = A[q];
+            Cs.set(fold.C.subarray(i * r, (i + 1) * r), j * r);
+            sub.bias[j] = fold.beta[i];
+            // |C·o_K + β − o_d| ≤ (the relation's own error) + δ_d + Σ_k |C_dk|·δ_k, δ = |pruned − original| of the rows.
+            let e = addUp(fold.err[i], deltaA[q]);
+            for (let k = 0; k < r; k++) e = addUp(e, Math.abs(fold.C[i * r + k]) * deltaA[fold.keep[k]] * (1 + 2 ** -50));
+            sub.err[j] = e;
+          });
+          rs.push({ kind: 'expr', expr: sub, sel: Int32Array.from(fold.dep, (q) => A[q]) });
+          folded = fold.dep.length;
+          unitsRemoved += folded;
+        }
       }
     } else if (A.length > 0) {
       rs.push({ kind: 'expr', expr: e, sel: Int32Array.from(A) });
@@ -286,7 +313,7 @@ export function pruneNetwork(net: Network, stab: StabilityResult): PruneResult {
     unitsRemoved += I.length;
     repl.push(rs);
     oldDelta.push(new Float64Array(L.size)); // Δ of these sources enters through rewrite's err (delta of new sources / substituted err)
-    report.push({ node: L.node, kept: U.length, bypass: U.length > 0 ? A.length : 0, dropped: I.length, collapsed: U.length === 0 });
+    report.push({ node: L.node, kept: U.length, bypass: U.length > 0 ? A.length - folded : 0, folded, dropped: I.length, collapsed: U.length === 0 });
   });
   const finalExpr = rewrite(outExpr);
   // Δ of the output: its own rounding plus the new sources' Δ through |W′| (ReLU is 1-Lipschitz).
@@ -297,6 +324,133 @@ export function pruneNetwork(net: Network, stab: StabilityResult): PruneResult {
 
   const pruned = exportPruned(net, newSrcs, finalExpr);
   return { net: pruned, reluBefore, reluAfter, unitsRemoved, nodes: report, roundingBound };
+}
+
+/** p = 2^61 − 1 (prime): ranks mod p are lower bounds of ranks over ℚ. */
+const PRIME = (1n << 61n) - 1n;
+const INV2 = (PRIME + 1n) / 2n;
+
+/** A finite float64 as its residue mod PRIME (exact: f = m·2^e with m an integer). */
+function residue(f: number): bigint {
+  if (f === 0) return 0n;
+  let m = f, e = 0;
+  while (!Number.isInteger(m)) { m *= 2; e++; } // exact doublings; at most 1074 + 52
+  let r = BigInt(m) % PRIME;
+  if (r < 0n) r += PRIME;
+  for (let q = 0; q < e; q++) r = (r * INV2) % PRIME;
+  return r;
+}
+
+/** Rank mod PRIME of a dense rows × cols float64 matrix (exact modular Gaussian elimination). */
+function rankModP(M: Float64Array, rows: number, cols: number): number {
+  const R: bigint[][] = [];
+  for (let i = 0; i < rows; i++) { const row: bigint[] = []; for (let j = 0; j < cols; j++) row.push(residue(M[i * cols + j])); R.push(row); }
+  let rank = 0;
+  for (let c = 0; c < cols && rank < rows; c++) {
+    let piv = -1;
+    for (let i = rank; i < rows; i++) if (R[i][c] !== 0n) { piv = i; break; }
+    if (piv < 0) continue;
+    [R[rank], R[piv]] = [R[piv], R[rank]];
+    // Inverse by Fermat: a^(p−2).
+    let inv = 1n, b = R[rank][c], ex = PRIME - 2n;
+    while (ex > 0n) { if (ex & 1n) inv = (inv * b) % PRIME; b = (b * b) % PRIME; ex >>= 1n; }
+    for (let i = rank + 1; i < rows; i++) {
+      const f = (R[i][c] * inv) % PRIME;
+      if (f === 0n) continue;
+      for (let j = c; j < cols; j++) R[i][j] = ((R[i][j] - f * R[rank][j]) % PRIME + PRIME) % PRIME;
+    }
+    rank++;
+  }
+  return rank;
+}
+
+/**
+ * LEO's rank folding of a layer's active (linear) units, given their affine form over the new
+ * sources: when the rows span exactly as many dimensions as there are columns the rows use (K),
+ * K independent rows are kept and every other row d is written as w_d = Σ_k C_dk·w_k (over ℚ this
+ * dependence is exact: K independent rows of a K-column matrix span ℚ^K — their independence is
+ * proved by their rank mod a prime, a lower bound of the rank over ℚ). The float C is checked
+ * after the fact: z_d = Σ_k C_dk·z_k + β_d + ρ_d·h with ρ_d = w_d − Σ_k C_dk·w_k, so `err`
+ * bounds |ρ_d|·|h| (ρ re-computed with its rounding charged) plus the rounding of β_d.
+ * Returns null when there is nothing to fold (rank = row count, or the rows' rank is below K).
+ */
+function rankFold(e: Affine, srcs: { size: number; mag: Float64Array; delta: Float64Array }[]): { keep: number[]; dep: number[]; C: Float64Array; beta: Float64Array; err: Float64Array } | null {
+  const rows = e.rows;
+  // Dense rows over the columns the form uses (all-zero columns dropped).
+  const colsUsed: { src: number; j: number }[] = [];
+  for (const [t, W] of e.terms) {
+    const c = srcs[t].size;
+    for (let j = 0; j < c; j++) { let nz = false; for (let i = 0; i < rows && !nz; i++) nz = W[i * c + j] !== 0; if (nz) colsUsed.push({ src: t, j }); }
+  }
+  const K = colsUsed.length;
+  if (rows <= K) return null; // full row rank is possible: nothing folds for sure
+  const M = new Float64Array(rows * K), hMag = new Float64Array(K);
+  colsUsed.forEach(({ src, j }, q) => {
+    const W = e.terms.get(src)!, c = srcs[src].size;
+    for (let i = 0; i < rows; i++) M[i * K + q] = W[i * c + j];
+    hMag[q] = addUp(srcs[src].mag[j], srcs[src].delta[j]);
+  });
+  // Greedy independent rows (modified Gram–Schmidt in float) …
+  const basis: Float64Array[] = [], keep: number[] = [];
+  for (let i = 0; i < rows && keep.length < K; i++) {
+    const v = Float64Array.from(M.subarray(i * K, (i + 1) * K));
+    let n0 = 0;
+    for (const x of v) n0 += x * x;
+    for (const b of basis) { let d = 0; for (let q = 0; q < K; q++) d += v[q] * b[q]; for (let q = 0; q < K; q++) v[q] -= d * b[q]; }
+    let n1 = 0;
+    for (const x of v) n1 += x * x;
+    if (!(n1 > 1e-16 * n0) || n1 === 0) continue;
+    const s = 1 / Math.sqrt(n1);
+    for (let q = 0; q < K; q++) v[q] *= s;
+    basis.push(v);
+    keep.push(i);
+  }
+  if (keep.length < K) return null; // the rows may not span ℚ^K: folding would need an exact rank test
+  const B = new Float64Array(K * K);
+  keep.forEach((i, k) => B.set(M.subarray(i * K, (i + 1) * K), k * K));
+  // … proved independent: rank mod p = K ⇒ rank over ℚ = K, so the kept rows span ℚ^K exactly.
+  if (rankModP(B, K, K) < K) return null;
+  const dep: number[] = [];
+  const isKept = new Uint8Array(rows);
+  for (const i of keep) isKept[i] = 1;
+  for (let i = 0; i < rows; i++) if (!isKept[i]) dep.push(i);
+  // C_d solves Bᵀ·c = w_d: LU of Bᵀ with partial pivoting.
+  const LU = new Float64Array(K * K);
+  for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) LU[a * K + b] = B[b * K + a];
+  const perm = Int32Array.from({ length: K }, (_, q) => q);
+  for (let c = 0; c < K; c++) {
+    let p = c;
+    for (let i = c + 1; i < K; i++) if (Math.abs(LU[i * K + c]) > Math.abs(LU[p * K + c])) p = i;
+    if (LU[p * K + c] === 0) return null;
+    if (p !== c) { for (let q = 0; q < K; q++) { const t = LU[c * K + q]; LU[c * K + q] = LU[p * K + q]; LU[p * K + q] = t; } const t = perm[c]; perm[c] = perm[p]; perm[p] = t; }
+    for (let i = c + 1; i < K; i++) {
+      const f = (LU[i * K + c] /= LU[c * K + c]);
+      if (f !== 0) for (let q = c + 1; q < K; q++) LU[i * K + q] -= f * LU[c * K + q];
+    }
+  }
+  const D = dep.length;
+  const C = new Float64Array(D * K), beta = new Float64Array(D), err = new Float64Array(D);
+  const g = gamma(K + 3) * (1 + 1e-12);
+  const y = new Float64Array(K);
+  dep.forEach((i, di) => {
+    for (let q = 0; q < K; q++) y[q] = M[i * K + perm[q]];
+    for (let a = 0; a < K; a++) for (let b = 0; b < a; b++) y[a] -= LU[a * K + b] * y[b];
+    for (let a = K - 1; a >= 0; a--) { for (let b = a + 1; b < K; b++) y[a] -= LU[a * K + b] * y[b]; y[a] /= LU[a * K + a]; }
+    C.set(y, di * K);
+    // ρ = w_d − Σ_k C_dk·w_k per column, its rounding charged: |ρ_true| ≤ |fl(ρ)| + γ·(|w_d| + Σ|C||w_k|).
+    let rho = 0;
+    for (let q = 0; q < K; q++) {
+      let r = M[i * K + q], a = Math.abs(r);
+      for (let k = 0; k < K; k++) { const t = y[k] * B[k * K + q]; r -= t; a += Math.abs(t); }
+      rho += (Math.abs(r) + g * a) * hMag[q];
+    }
+    // β_d = b_d − Σ_k C_dk·b_k, rounded: γ·(|b_d| + Σ|C||b_k|).
+    let bsum = e.bias[i], babs = Math.abs(bsum);
+    for (let k = 0; k < K; k++) { const t = y[k] * e.bias[keep[k]]; bsum -= t; babs += Math.abs(t); }
+    beta[di] = bsum;
+    err[di] = addUp(rho * (1 + g), g * babs);
+  });
+  return { keep, dep, C, beta, err };
 }
 
 /** Build the pruned network as standard ops: Reshape → per source Concat → Gemm (→ Relu) → … → Gemm → Reshape. */

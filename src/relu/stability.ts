@@ -24,7 +24,8 @@
  * negative only when it is < 0. Every tier records witnesses, but below `milp` an element that
  * is not proved stable is reported `unstable` whether or not it was witnessed.
  */
-import { crownIntermediate } from '../bounds/crown.js';
+import { optimiseSlopes } from '../bounds/alpha.js';
+import { crownIntermediate, FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
 import { ibp } from '../bounds/ibp.js';
 import { buildNetLP, columnObjectives, getHighs, solveLowerBounds, type Highs } from '../bounds/lp.js';
 import { prepare } from '../bounds/prepare.js';
@@ -62,6 +63,18 @@ export interface ReluSettings {
   milpBudget: number;
   /** MILP solver: glpk.js (faster on small MILPs, no early stop) or HiGHS (early stop on a proving bound or an incumbent). Default 'glpk'. */
   solver: 'glpk' | 'highs';
+  /**
+   * Share of each MILP side's time limit first given to lipcert's own exact search (input-splitting
+   * branch and bound of src/search/verify.ts on the network truncated at the node) on networks
+   * with at most 20 inputs; the MILP gets the rest. 0: MILP only. Default 0.5.
+   */
+  babShare: number;
+  /** Seconds for the LP solves of the whole lp tier (its α-CROWN step and witness search are not cut); sides not solved by then stay undecided. The milp tier's big-M LPs ignore it. Default ∞. */
+  lpBudget: number;
+  /** Projected-ascent steps of the LP tier's α-CROWN step on each node's open sides before any LP (0: none). Default 20. */
+  alphaSteps: number;
+  /** Signed-gradient steps of the witness search per node. Default 10. */
+  attackSteps: number;
   /** Random inputs of the region tried as witnesses before any LP. Default 256. */
   samples: number;
   /** Seed of the sampler. Default 0. */
@@ -72,7 +85,7 @@ export interface ReluSettings {
   onProgress?: (done: number, total: number, tier: ReluTier) => void;
 }
 
-export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, milpBudget: Infinity, solver: 'glpk', lpTime: 5, samples: 256, seed: 0 };
+export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, milpBudget: Infinity, solver: 'glpk', lpTime: 5, lpBudget: Infinity, babShare: 0.5, alphaSteps: 20, attackSteps: 10, samples: 256, seed: 0 };
 
 /** Stability of one ReLU-like node's elements (indices into its flattened input). */
 export interface ReluLayerStability {
@@ -239,7 +252,7 @@ export function recordWitnesses(net: Network, layers: ReluLayerStability[], poin
  * vector–Jacobian product), started from the box centre and a random point. The points are
  * only candidates: `recordWitnesses` re-evaluates them soundly.
  */
-function attackLayer(net: Network, L: ReluLayerStability, w: WitnessRegion, rng: Rng, steps = 10): Float64Array[] {
+function attackLayer(net: Network, L: ReluLayerStability, w: WitnessRegion, rng: Rng, steps = 10, starts = 2): Float64Array[] {
   const targets: [number, number][] = [];
   for (let j = 0; j < L.size; j++) {
     if (L.status[j] !== 0) continue;
@@ -250,11 +263,12 @@ function attackLayer(net: Network, L: ReluLayerStability, w: WitnessRegion, rng:
   const producer = net.nodes.findIndex((nd) => nd.output === L.input);
   if (producer < 0) return [];
   const sub = new Network(net.values, net.nodes.slice(0, producer + 1), net.inputIds, [L.input], net.meta);
-  const n = net.inputSize, B = 2 * targets.length;
+  const n = net.inputSize, B = starts * targets.length;
   const x = new Float64Array(B * n);
-  for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) x[b * n + i] = b % 2 === 0 ? 0.5 * (w.lo[i] + w.hi[i]) : rng.uniform(w.lo[i], w.hi[i]);
+  // Start 0 of each target at the box centre, the others at random points.
+  for (let b = 0; b < B; b++) for (let i = 0; i < n; i++) x[b * n + i] = b % starts === 0 ? 0.5 * (w.lo[i] + w.hi[i]) : rng.uniform(w.lo[i], w.hi[i]);
   const g = new Float64Array(B * L.size);
-  targets.forEach(([j, sign], t) => { g[(2 * t) * L.size + j] = sign; g[(2 * t + 1) * L.size + j] = sign; });
+  targets.forEach(([j, sign], t) => { for (let q = 0; q < starts; q++) g[(starts * t + q) * L.size + j] = sign; });
   for (let s = 0; s < steps; s++) {
     const { grad } = vjp(sub, x, g, B);
     const frac = 0.5 * Math.pow(0.6, s);
@@ -313,7 +327,7 @@ function inputPoint(net: Network, colOf: (Int32Array | undefined)[], sol: ArrayL
  * LP tier on one ReLU node: min and max of each undecided pre-activation over the triangle
  * relaxation, proved through the dual. Tightens L.lo/L.hi; returns the LP optima's inputs.
  */
-function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStability, s: ReluSettings, w: WitnessRegion, tighten: boolean): Float64Array[] {
+function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStability, s: ReluSettings, w: WitnessRegion, tighten: boolean, deadline = Infinity): Float64Array[] {
   // Sides to solve: min z_j (could prove active) unless a negative witness refutes it, max z_j
   // likewise; with `tighten` (for the MILP's big-Ms), both sides of every undecided element.
   const mins: number[] = [], maxs: number[] = [];
@@ -323,13 +337,18 @@ function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStab
     if (tighten || !(L.witness[j] & 1)) maxs.push(j);
   }
   if (mins.length + maxs.length === 0) return [];
+  // Sides closest to being decided first (their bound's distance from 0 relative to the
+  // interval's width), so a budget cut leaves the hopeless ones.
+  const gap = (j: number, lower: boolean) => (lower ? -L.lo[j] : L.hi[j]) / Math.max(1e-300, L.hi[j] - L.lo[j]);
+  mins.sort((a, b) => gap(a, true) - gap(b, true));
+  maxs.sort((a, b) => gap(a, false) - gap(b, false));
   const lp = buildNetLP(net, nodes, 0, L.input);
   const objs: Float64Array[] = [];
   for (const j of mins) { const e = new Float64Array(L.size); e[j] = 1; objs.push(e); }
   for (const j of maxs) { const e = new Float64Array(L.size); e[j] = -1; objs.push(e); }
   const { cols, costs } = columnObjectives(lp, L.input, objs);
   const primals: (Float64Array | null)[] = new Array(costs.length).fill(null);
-  const b = solveLowerBounds(highs, lp, cols, costs, s.lpTime, s.signal, primals);
+  const b = solveLowerBounds(highs, lp, cols, costs, s.lpTime, s.signal, primals, tighten ? Infinity : deadline);
   mins.forEach((j, i) => { const l = b[i]; if (l > L.lo[j] && l <= L.hi[j]) L.lo[j] = l; });
   maxs.forEach((j, i) => { const u = -b[mins.length + i]; if (u < L.hi[j] && u >= L.lo[j]) L.hi[j] = u; });
   const pts: Float64Array[] = [];
@@ -339,6 +358,34 @@ function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStab
     if (x) pts.push(x);
   }
   return pts;
+}
+
+/**
+ * α-CROWN step of the LP tier on one ReLU node: CROWN bounds of ±z_j for every undecided
+ * element's open sides (those no witness refutes), tightened by projected ascent on the earlier
+ * ReLUs' lower slopes (src/bounds/alpha.ts; every iterate is a sound CROWN bound). Tightens
+ * L.lo/L.hi. Its bound never exceeds the triangle LP's optimum (same relaxation, fixed slopes per
+ * iterate), so it decides only elements the LP would decide too, each at the cost of a few
+ * backward passes instead of an LP solve. Returns the number of rows bounded.
+ */
+function alphaLayer(net: Network, nodes: NodeBounds, region: BatchRegion, L: ReluLayerStability, iterations: number, signal?: AbortSignal): number {
+  const sides: [number, number][] = [];
+  for (let j = 0; j < L.size; j++) {
+    if (L.status[j] !== 0) continue;
+    if (!(L.witness[j] & 2)) sides.push([j, 1]); // min z_j ≥ 0 would prove active
+    if (!(L.witness[j] & 1)) sides.push([j, -1]); // max z_j ≤ 0 would prove inactive
+  }
+  if (sides.length === 0) return 0;
+  const R = sides.length;
+  const A0 = new Float64Array(R * L.size);
+  sides.forEach(([j, sign], r) => { A0[r * L.size + j] = sign; });
+  const { lower } = optimiseSlopes(net, nodes, region, L.input, A0, R, { iterations }, signal);
+  sides.forEach(([j, sign], r) => {
+    const b = lower[r];
+    if (!(b > -Infinity)) return;
+    if (sign === 1) { if (b > L.lo[j] && b <= L.hi[j]) L.lo[j] = b; } else if (-b < L.hi[j] && -b >= L.lo[j]) L.hi[j] = -b;
+  });
+  return R;
 }
 
 /**
@@ -521,8 +568,23 @@ function solveSideGlpk(glpk: Glpk, prob: { lp: import('glpk.js/node').LP; names:
   return { proved, candidates };
 }
 
+/**
+ * lipcert's own exact search on one side of one element: `verify` (input-splitting branch and
+ * bound with sound CROWN/α-CROWN bounds per box, src/search/verify.ts) on the network truncated
+ * at the element's node, asked whether sign·z_j ≤ 0 is reachable. `unsat` proves sign·z_j > 0
+ * on the whole box; a counterexample is only a candidate witness (re-checked by the caller).
+ */
+async function babSide(sub: Network, box: { lo: Float64Array; hi: Float64Array }, size: number, j: number, sign: number, timeLimit: number, signal?: AbortSignal): Promise<{ proved: boolean; candidate: Float64Array | null }> {
+  const { verify } = await import('../search/verify.js');
+  const C = new Float64Array(size);
+  C[j] = sign;
+  const prop = { numInputs: sub.inputSize, numOutputs: size, disjuncts: [{ box, outputs: [{ C, d: Float64Array.of(0), rows: 1, numOutputs: size }] }] };
+  const v = await verify(sub, prop, { timeout: timeLimit, settings: { workers: 1 }, signal });
+  return { proved: v.result === 'unsat', candidate: v.counterexample ? Float64Array.from(v.counterexample.input) : null };
+}
+
 /** MILP tier on one ReLU node: decide every element still undecided and unwitnessed. Returns the number of MILP sides solved. */
-function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBounds, L: ReluLayerStability, layers: ReluLayerStability[], depth: number, s: ReluSettings, w: WitnessRegion, deadline: number): number {
+async function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBounds, L: ReluLayerStability, layers: ReluLayerStability[], depth: number, s: ReluSettings, w: WitnessRegion, deadline: number, region: BatchRegion): Promise<number> {
   const todo: number[] = [];
   for (let j = 0; j < L.size; j++) if (L.status[j] === 0 && L.witness[j] !== 3) todo.push(j);
   if (todo.length === 0) return 0;
@@ -537,6 +599,14 @@ function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBou
     matrix: { format: 'csr', numRows: m.numRows, numCols: m.numCols, starts: m.starts, indices: m.indices, values: m.values },
     ...(m.binaries > 0 ? { integrality: m.integrality } : {}),
   });
+  // lipcert's own search first on networks with few inputs (where input splitting is strong).
+  const useBab = s.babShare > 0 && net.inputSize <= FORWARD_MODE_MAX_INPUTS;
+  let sub: Network | null = null;
+  if (useBab) {
+    const producer = net.nodes.findIndex((nd) => nd.output === L.input);
+    sub = new Network(net.values, net.nodes.slice(0, producer + 1), net.inputIds, [L.input], net.meta);
+  }
+  const box = { lo: Float64Array.from(region.lo), hi: Float64Array.from(region.hi) };
   try {
     model.options.set({ output_flag: false, mip_feasibility_tolerance: MIP_FEASIBILITY_TOL, primal_feasibility_tolerance: PRIMAL_FEASIBILITY_TOL, mip_rel_gap: 0, mip_abs_gap: 0 });
     for (const j of todo) {
@@ -547,7 +617,20 @@ function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBou
         if (L.status[j] !== 0 || L.witness[j] === 3 || performance.now() > deadline) break;
         const bit = sign === 1 ? 2 : 1; // the witness that refutes this side
         if (L.witness[j] & bit) continue;
-        const limit = Math.max(0.05, Math.min(s.milpTime, (deadline - performance.now()) / 1000));
+        if (sub) {
+          const t = Math.max(0.05, Math.min(s.babShare * s.milpTime, (deadline - performance.now()) / 1000));
+          const b = await babSide(sub, box, L.size, j, sign, t, s.signal);
+          if (b.proved) {
+            L.status[j] = sign === 1 ? 1 : -1;
+            L.tier[j] = 3;
+            if (sign === 1 && L.lo[j] < 0) L.lo[j] = 0;
+            if (sign === -1 && L.hi[j] > 0) L.hi[j] = 0;
+            break;
+          }
+          if (b.candidate) { const x = placeInRegion(w, b.candidate); if (x) recordWitnesses(net, layers, [x]); }
+          if (L.witness[j] & bit || performance.now() > deadline) continue;
+        }
+        const limit = Math.max(0.05, Math.min(s.milpTime * (sub ? 1 - s.babShare : 1), (deadline - performance.now()) / 1000));
         let r = glpk ? solveSideGlpk(glpk, prob!, m, cols[j], sign, limit, depth) : solveSide(highs, model, m, cols[j], sign, limit);
         solved++;
         if (glpk && r.proved < 0) {
@@ -632,16 +715,23 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
     const highs = await getHighs();
     const glpk = tierIndex >= 3 && s.solver === 'glpk' ? await getGlpk() : null;
     nodes = copyNodes(nodes);
+    // The LP tier's budget counts from its start (the milp tier's big-M LPs are never cut).
+    const lpDeadline = performance.now() + 1000 * s.lpBudget;
     for (let li = 0; li < layers.length; li++) {
       const L = layers[li];
       if (s.signal?.aborted) throw s.signal.reason;
       t = performance.now();
       const before = L.status.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
       // Cheap witnesses first: every element they show unstable needs no LP side.
-      recordWitnesses(net, layers, attackLayer(net, L, w, rng));
+      recordWitnesses(net, layers, attackLayer(net, L, w, rng, s.attackSteps, net.inputSize <= 32 ? 8 : 2));
       // Inputs straight from the region (no ReLU upstream) are exact under CROWN up to rounding: the LP cannot help.
       if (hasReluUpstream(net, L.nodeIndex)) {
-        const pts = lpLayer(net, highs, nodes, L, s, w, tierIndex >= 3);
+        // Optimised slopes first: each element they decide needs no LP.
+        if (s.alphaSteps > 0) {
+          alphaLayer(net, nodes, batch, L, s.alphaSteps, s.signal);
+          decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 2);
+        }
+        const pts = lpLayer(net, highs, nodes, L, s, w, tierIndex >= 3, lpDeadline);
         decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 2);
         recordWitnesses(net, layers, pts);
       }
@@ -656,7 +746,7 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
         }
         pushLayerBounds(nodes, L);
         milpDeadline ??= performance.now() + 1000 * s.milpBudget;
-        milps += milpLayer(net, highs, glpk, nodes, L, layers, li, s, w, milpDeadline);
+        milps += await milpLayer(net, highs, glpk, nodes, L, layers, li, s, w, milpDeadline, batch);
         // Unstable by two witnesses (from any search): decided by the milp tier's rule.
         for (let j = 0; j < L.size; j++) if (L.status[j] === 0 && L.witness[j] === 3) L.tier[j] = 3;
         seconds.milp += (performance.now() - t) / 1000;

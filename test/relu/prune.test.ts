@@ -38,7 +38,7 @@ function maxDiff(a: Network, b: Network, x: Float64Array, count: number): number
 describe('pruneNetwork', () => {
   it('dense and residual networks: equal within 1e-9 on the region, fewer ReLUs, a small sound difference bound, loads back from ONNX and JSON', async () => {
     const rng = new Rng(3);
-    let pruned = 0;
+    let pruned = 0, folded = 0;
     for (let seed = 0; seed < 30; seed++) {
       const n = 2 + rng.int(4);
       const spec = seed % 3 === 0
@@ -50,6 +50,7 @@ describe('pruneNetwork', () => {
       const region = ballRegion(c, r, 'inf');
       const stab = await reluStability(net, region, { method: seed % 2 ? 'milp' : 'lp', seed });
       const pr = pruneNetwork(net, stab);
+      folded += pr.nodes.reduce((a, q) => a + q.folded, 0);
       const stable = stab.layers.reduce((a, L) => a + L.status.filter((v) => v !== 0).length, 0);
       if (stable > 0) { expect(pr.reluAfter).toBeLessThan(pr.reluBefore); pruned++; }
       expect(pr.reluBefore - pr.reluAfter).toBe(stable);
@@ -70,6 +71,8 @@ describe('pruneNetwork', () => {
       }
     }
     expect(pruned).toBeGreaterThan(15);
+    // Layers with more active units than the columns they read are rank-folded (LEO).
+    expect(folded).toBeGreaterThan(0);
   }, 60_000);
 
   it('onnxruntime-node runs the pruned ONNX and agrees with it', async () => {

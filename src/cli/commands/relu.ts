@@ -1,5 +1,5 @@
 /**
- * `lipcert relu MODEL [REGION] [--method ibp|crown|lp|milp] [--milp-time s] [--prune OUT.onnx|OUT.json] [--json]`
+ * `lipcert relu MODEL [REGION] [--method ibp|crown|lp|milp] [--milp-time s] [--solver glpk|highs] [--prune OUT.onnx|OUT.json] [--json]`
  *
  * Which ReLUs are stable over the region (REGION as a .json box or .vnnlib file, or --box,
  * --vnnlib, --center --radius [--norm] [--domain]) and which tier proved it; with --prune, the
@@ -28,6 +28,7 @@ export interface ReluArgs extends GlobalArgs, RegionArgs {
   norm?: string;
   method?: string;
   'milp-time'?: string;
+  solver?: string;
   prune?: string;
 }
 
@@ -48,6 +49,8 @@ export async function runRelu(a: ReluArgs): Promise<void> {
     milpTime = Number(a['milp-time']);
     if (!Number.isFinite(milpTime) || milpTime <= 0) throw new InputError(`--milp-time ${a['milp-time']}: must be a finite number of seconds > 0`);
   }
+  const solver = (a.solver ?? 'glpk') as 'glpk' | 'highs';
+  if (solver !== 'glpk' && solver !== 'highs') throw new InputError(`--solver '${a.solver}': use glpk or highs`);
   if (a.prune !== undefined) {
     if (!/\.(onnx|json)$/i.test(a.prune)) throw new InputError(`--prune ${a.prune}: cannot tell the output format (use a .onnx or .json name)`);
     // Fail before the analysis when the file cannot be written (it is written atomically at the end).
@@ -65,7 +68,7 @@ export async function runRelu(a: ReluArgs): Promise<void> {
   const quiet = a.quiet || a.json;
   const t0 = performance.now();
   const stab = await reluStability(net, region, {
-    method, milpTime, seed: a.seed,
+    method, milpTime, solver, seed: a.seed,
     onProgress: quiet ? undefined : (d, t) => process.stderr.write(`relu: ${method}: node ${d} of ${t} done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`),
   });
   let relusAfter = 0, relusBefore = 0, unitsRemoved: number | null = null, bound: number | null = null, sampled: number | null = null;
