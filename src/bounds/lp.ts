@@ -427,9 +427,11 @@ const NO_ITERATION_LIMIT = 2147483647;
  *
  * With `primals`, slot o receives the solver's column values of objective o when it was solved
  * to optimality (a point to try, never a proof), else null. With `deadline` (performance.now()
- * milliseconds), objectives not started by then are left at −∞.
+ * milliseconds), objectives not started by then are left at −∞. `highsOptions` are set on the model
+ * (e.g. `simplex_strategy: 4`: primal simplex, measured 1.8× less CPU per LP than the default
+ * when only the objective changes between LPs; the bounds stay dual-proved whatever the solver).
  */
-export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, objectives: Float64Array[], timeLimit: number, signal?: AbortSignal, primals?: (Float64Array | null)[], deadline = Infinity): Float64Array {
+export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, objectives: Float64Array[], timeLimit: number, signal?: AbortSignal, primals?: (Float64Array | null)[], deadline = Infinity, highsOptions?: Record<string, string | number | boolean>): Float64Array {
   const out = new Float64Array(objectives.length).fill(-Infinity);
   if (objectives.length === 0) return out;
   let model: HighsModel | undefined;
@@ -445,6 +447,7 @@ export function solveLowerBounds(highs: Highs, lp: SparseLP, cols: Int32Array, o
       matrix: { format: 'csr', numRows: lp.numRows, numCols: lp.numCols, starts: lp.starts, indices: lp.indices, values: lp.values },
     });
     model.options.set({ output_flag: false });
+    if (highsOptions) model.options.set(highsOptions as Parameters<typeof model.options.set>[0]);
     if (timeLimit > 0 && Number.isFinite(timeLimit)) model.options.set('time_limit', timeLimit);
   } catch {
     model?.dispose();

@@ -5,16 +5,21 @@
  *
  * - `ibp`: interval bounds (src/bounds/ibp.ts);
  * - `crown`: CROWN's intermediate bounds (src/bounds/crown.ts);
- * - `lp`: per ReLU node in topological order, the triangle-relaxation LP of each still
- *   undecided pre-activation, minimised and maximised with HiGHS and proved only through its
- *   dual (src/bounds/lp.ts + lp_dual.ts); later bounds are recomputed by CROWN from the
- *   tightened ones;
+ * - `lp`: per ReLU node in topological order, first an α-CROWN step (CROWN of ±z_j with the
+ *   earlier ReLUs' lower slopes optimised; never above the LP optimum, so it decides only what
+ *   the LP would), then the triangle-relaxation LP of each side still open, closest to deciding
+ *   first, minimised or maximised with HiGHS in one model per node and proved only through its
+ *   dual (src/bounds/lp.ts + lp_dual.ts), optionally within a time budget (`lpBudget`); later
+ *   bounds are recomputed by CROWN from the tightened ones;
  * - `milp`: per ReLU node, one big-M MILP (each op's `milp` encoding for every earlier unstable
  *   element, sound LP-tightened bounds as big-Ms) whose objective changes per element. A MILP
  *   is a search, not a proof: an element is called stable only when the solver's dual bound
  *   stays on the right side of 0 after subtracting its tolerances (integrality tolerance × Σ
  *   big-M + feasibility tolerance × ‖row‖₁, see `milpTolerance`), and `unstable` only with two
- *   re-evaluated inputs of the region whose pre-activations have opposite signs. An element
+ *   re-evaluated inputs of the region whose pre-activations have opposite signs. On networks
+ *   with at most 20 inputs each side first gets `babShare` of its time in lipcert's own exact
+ *   search (verify's input-splitting branch and bound on the network truncated at the node: an
+ *   `unsat` is a sound proof, its counterexamples are only witness candidates). An element
  *   neither proved nor witnessed within the time limit is `unstable` and counted in
  *   `milpTimeouts`.
  *
@@ -348,7 +353,7 @@ function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStab
   for (const j of maxs) { const e = new Float64Array(L.size); e[j] = -1; objs.push(e); }
   const { cols, costs } = columnObjectives(lp, L.input, objs);
   const primals: (Float64Array | null)[] = new Array(costs.length).fill(null);
-  const b = solveLowerBounds(highs, lp, cols, costs, s.lpTime, s.signal, primals, tighten ? Infinity : deadline);
+  const b = solveLowerBounds(highs, lp, cols, costs, s.lpTime, s.signal, primals, tighten ? Infinity : deadline, PRIMAL_SIMPLEX);
   mins.forEach((j, i) => { const l = b[i]; if (l > L.lo[j] && l <= L.hi[j]) L.lo[j] = l; });
   maxs.forEach((j, i) => { const u = -b[mins.length + i]; if (u < L.hi[j] && u >= L.lo[j]) L.hi[j] = u; });
   const pts: Float64Array[] = [];
@@ -359,6 +364,9 @@ function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStab
   }
   return pts;
 }
+
+/** HiGHS's primal simplex: after an objective change the last basis stays primal feasible (measured on ACAS Xu: 413 instead of 727 iterations, 1.8× less CPU per LP). */
+const PRIMAL_SIMPLEX = { simplex_strategy: 4 };
 
 /**
  * α-CROWN step of the LP tier on one ReLU node: CROWN bounds of ±z_j for every undecided
