@@ -17,6 +17,7 @@ import { pruneNetwork, sampledDifference } from '../../src/relu/prune.js';
 import { activationPattern, activationRegion, countRegionsBySampling, enumerateRegions2D, patternKey } from '../../src/relu/regions.js';
 import { reluStability, witnessRegion } from '../../src/relu/stability.js';
 import { ballRegion, boxRegion } from '../../src/spec/region.js';
+import { denseFromLayers } from '../helpers/exact_splits.js';
 import { buildFromSpec, randomDense, randomResidual, Rng } from '../helpers/random_net.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'lipcert-relu-'));
@@ -74,6 +75,30 @@ describe('pruneNetwork', () => {
     // Layers with more active units than the columns they read are rank-folded (LEO).
     expect(folded).toBeGreaterThan(0);
   }, 60_000);
+
+  it("LEO's rank folding: active units beyond the rank of their rows are removed, the network stays equal", async () => {
+    // x ∈ [−1, 1]: layer 1 keeps relu(x) (unstable) and relu(x + 5) (active: a linear bypass);
+    // layer 2 has three active units over those two columns (one beyond the rank) and one unstable.
+    const net = denseFromLayers([
+      { W: [[1], [1]], b: [0, 5], relu: true },
+      { W: [[1, 1], [2, 1], [1, 3], [1, 0]], b: [1, 0, 0.25, -0.5], relu: true },
+      { W: [[1, -2, 0.5, 3]], b: [0.125] },
+    ]);
+    const region = boxRegion([-1], [1]);
+    const stab = await reluStability(net, region, { method: 'milp' });
+    expect(Array.from(stab.layers[1].status)).toEqual([1, 1, 1, 0]);
+    const pr = pruneNetwork(net, stab);
+    expect(pr.nodes[1].folded).toBe(1);
+    expect(pr.nodes[1].bypass).toBe(2);
+    expect(pr.unitsRemoved).toBe(1);
+    const rng = new Rng(1);
+    const x = samplesIn(rng, Float64Array.of(-1), Float64Array.of(1), 2000);
+    expect(maxDiff(net, pr.net, x, 2000)).toBeLessThanOrEqual(1e-12);
+    expect(pr.roundingBound >= 0 && pr.roundingBound < 1e-12).toBe(true);
+    // The folded unit is gone from the written network: 1 + 1 ReLUs, 1 + 2 linear units.
+    const gemmRows = pr.net.nodes.filter((nd) => nd.kind.onnx === 'Gemm').map((nd) => pr.net.values[nd.output].size);
+    expect(gemmRows.reduce((a, b) => a + b, 0)).toBe(1 + 1 + 1 + 2 + 1);
+  });
 
   it('onnxruntime-node runs the pruned ONNX and agrees with it', async () => {
     const net = buildFromSpec(randomDense({ seed: 7, inputs: 4, widths: [10, 10], outputs: 3, act: 'Relu' }));
