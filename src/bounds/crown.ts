@@ -1,6 +1,7 @@
 import type { Network } from '../net/network.js';
 import { nextDown } from '../util/float.js';
 import { gamma, magnitude } from './fp.js';
+import { give, takeZeroed } from './scratch.js';
 import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { ForwardLinear, forwardIntermediate } from './forward_linear.js';
 import { prepare, unsupported, type PreparedNet } from './prepare.js';
@@ -67,7 +68,7 @@ export function backwardBound(
   target: number,
   A0: Float64Array,
   R: number,
-  opts: { alphas?: AlphaSet; betas?: BetaTerms; record?: boolean; absCache?: Map<number, Float64Array> } = {},
+  opts: { alphas?: AlphaSet; betas?: BetaTerms; record?: boolean; absCache?: Map<number, Float64Array>; magCache?: Map<number, Float64Array> } = {},
 ): BackwardResult {
   const prep = prepare(net);
   const D = region.batch;
@@ -82,6 +83,8 @@ export function backwardBound(
     const aOut = A[node.output];
     if (!aOut) continue;
     if (node.output !== target || !opts.record) A[node.output] = undefined;
+    // Consumed here: back to the scratch pool after this node (never the caller's A0, nor a recorded one).
+    const release = node.output !== target && !opts.record;
     const sizeOut = net.values[node.output].size;
     const rows = D * R;
     if (prep.kind[k] === 'affine') {
@@ -110,13 +113,19 @@ export function backwardBound(
           err[d * R + r] += g * e;
         }
       }
-      const gIns = node.inputs.map((i) => (A[i] ??= new Float64Array(rows * net.values[i].size)));
+      const gIns = node.inputs.map((i) => (A[i] ??= takeZeroed(rows * net.values[i].size)));
       node.kind.backward(node.params, [], aOut, aOut, gIns, rows);
+      if (release) give(aOut);
     } else if (prep.kind[k] === 'relax') {
       const vin = node.inputs[0];
       const lo = b.lo[vin]!, hi = b.hi[vin]!;
-      const m = magnitude(lo, hi);
-      const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
+      // max(|l|, |u|) of the input: final once computed, so callers may cache it per node (magCache).
+      let m = opts.magCache?.get(k);
+      if (!m) {
+        m = magnitude(lo, hi);
+        opts.magCache?.set(k, m);
+      }
+      const aIn = (A[vin] ??= takeZeroed(rows * sizeOut));
       const sl = new Float64Array(sizeOut), bl = new Float64Array(sizeOut), su = new Float64Array(sizeOut), bu = new Float64Array(sizeOut);
       const alphas = opts.alphas?.get(k);
       const betaSign = opts.betas?.signs.get(k), betaVal = opts.betas?.values.get(k);
@@ -162,6 +171,7 @@ export function backwardBound(
         }
       }
       if (record) { record.aOut.set(k, aOut); record.lines.set(k, rec!); }
+      if (release) give(aOut);
     } else {
       unsupported(node, 'linear bound (CROWN)');
     }
@@ -277,8 +287,10 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
   const inId = net.inputIds[0];
   const infeasible = new Uint8Array(D);
   const tightened = new Set<number>([inId]);
-  // |J|·m_in per affine node (D × size), computed once its input bounds are final.
+  // |J|·m_in per affine node and max(|l|, |u|) of each nonlinear op's input (D × size), computed
+  // once the input bounds are final (every later backward pass reuses them).
   const absAll = new Map<number, Float64Array>();
+  const magAll = new Map<number, Float64Array>();
   const nIn = net.inputSize;
   const maxValueSize = net.values.reduce((a, v) => Math.max(a, v.size), 1);
   // With few inputs, forward linear bounds are cheap and far tighter than intervals: they
@@ -303,6 +315,11 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
           nd.kind.absForward!(nd.params, nd.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!)), a, D);
           absAll.set(q, a);
         }
+        for (let q = 0; q < k; q++) {
+          if (prep.kind[q] !== 'relax' || magAll.has(q)) continue;
+          const vin = net.nodes[q].inputs[0];
+          magAll.set(q, magnitude(b.lo[vin]!, b.hi[vin]!));
+        }
         // Chunks of domains small enough that a layer's coefficients stay in cache (the
         // passes are memory-bound otherwise); each chunk is padded to its own largest need.
         for (let d0 = 0; d0 < D; ) {
@@ -316,7 +333,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
           const count = d1 - d0;
           if (maxNeed > 0) {
             const R = 2 * maxNeed;
-            const A0 = new Float64Array(count * R * size);
+            const A0 = takeZeroed(count * R * size);
             for (let d = d0; d < d1; d++) {
               need[d].forEach((j, i) => {
                 A0[((d - d0) * R + 2 * i) * size + j] = 1;
@@ -331,7 +348,13 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
               const sz = net.values[net.nodes[node].output].size;
               cache.set(node, a.subarray(d0 * sz, d1 * sz));
             }
-            const { lower } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache });
+            const magCache = new Map<number, Float64Array>();
+            for (const [node, a] of magAll) {
+              const sz = net.values[net.nodes[node].inputs[0]].size;
+              magCache.set(node, a.subarray(d0 * sz, d1 * sz));
+            }
+            const { lower, A: Ain } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
+            give(A0, Ain);
             for (let d = d0; d < d1; d++) {
               need[d].forEach((j, i) => {
                 const l = lower[(d - d0) * R + 2 * i], u = -lower[(d - d0) * R + 2 * i + 1];

@@ -124,16 +124,22 @@ export function stackDisjunct(dj: PropertyDisjunct, m: number): Rows {
   return { C, cOffset, R, ranges };
 }
 
-/** Gather per-domain slices of node bounds into one batch (undefined when any domain lacks them). */
+/** Gather per-domain slices of node bounds into one batch (undefined when no domain has them). */
 export function gatherParents(doms: BoxDomain[], nValues: number): NodeBounds | undefined {
-  if (doms.some((d) => !d.nodes)) return undefined;
+  const withNodes = doms.find((d) => d.nodes);
+  if (!withNodes) return undefined;
   const lo: (Float64Array | undefined)[] = new Array(nValues), hi: (Float64Array | undefined)[] = new Array(nValues);
   for (let v = 0; v < nValues; v++) {
-    const first = doms[0].nodes!.lo[v];
-    if (!first || doms.some((d) => !d.nodes!.lo[v] || !d.nodes!.hi[v])) continue;
+    const first = withNodes.nodes!.lo[v];
+    if (!first) continue;
     const size = first.length;
     const l = new Float64Array(doms.length * size), h = new Float64Array(doms.length * size);
-    doms.forEach((d, k) => { l.set(d.nodes!.lo[v]!, k * size); h.set(d.nodes!.hi[v]!, k * size); });
+    // A domain without (some of) its parent's bounds gets (−∞, ∞) there: nothing to intersect
+    // with, so each domain's bounds do not depend on the others in its batch.
+    doms.forEach((d, k) => {
+      const dl = d.nodes?.lo[v], dh = d.nodes?.hi[v];
+      if (dl && dh) { l.set(dl, k * size); h.set(dh, k * size); } else { l.fill(-Infinity, k * size, (k + 1) * size); h.fill(Infinity, k * size, (k + 1) * size); }
+    });
     lo[v] = l;
     hi[v] = h;
   }

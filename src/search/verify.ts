@@ -44,7 +44,16 @@ export interface VerifySettings {
   pipeline: number;
   /** Threads that bound domains (the main thread and threads − 1 workers). Default: every core. */
   workers: number;
-  /** Seconds from the start of verify (falsification included) before the worker pool starts (most instances end sooner). Default 0.3. */
+  /**
+   * Start the worker pool once the open domains predict at least this many milliseconds of
+   * single-threaded bounding (open domains × 2·trialSplits children × the fastest measured time
+   * per domain, after 60 domains: every open domain needs at least one more expansion), or after `poolAfter` seconds,
+   * whichever comes first. A worker costs a short run its start-up (thread, modules, JIT warm-up:
+   * about 0.1–0.2 s of the other core, and messages); most ACAS Xu instances end before it pays.
+   * Default 400.
+   */
+  poolWorkMs: number;
+  /** Seconds from the start of verify (falsification included) after which the worker pool starts in any case. Default 0.6. */
   poolAfter: number;
   /**
    * α-CROWN steps per domain on the rows that decide it (each multi-row polytope's combined row,
@@ -164,7 +173,8 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   reluMaxOpen: 50_000,
   pipeline: 2,
   workers: defaultThreads(),
-  poolAfter: 0.3,
+  poolWorkMs: 400,
+  poolAfter: 0.6,
   falsify: FALSIFY_DEFAULTS,
   falsifyInputSplit: { restarts: 16, steps: 30 },
   seed: 0,
@@ -208,6 +218,9 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
+/** Domains bounded before the open count and time per domain predict anything (see `poolWorkMs`). */
+const POOL_MIN_EVIDENCE = 60;
+
 /**
  * Input-splitting branch and bound for one disjunct: bounds by CROWN with the property's rows,
  * intermediate bounds inherited from the parent box; splits chosen among the top dimensions
@@ -237,6 +250,11 @@ class InputSplitProblem {
 
   /** Milliseconds per bounded domain, smoothed (wall clock, all threads together). */
   private msPerDomain = 0;
+  /**
+   * The fastest time per domain of any step so far: the code's speed once the JIT has compiled
+   * it (the first steps run several times slower), which predicts the remaining work better.
+   */
+  private msPerDomainWarm = Infinity;
 
   /** Bound a batch of boxes; returns bounded domains and any validated counterexample. */
   async bound(doms: BoxDomain[], signal?: AbortSignal): Promise<{ bounded: BoundedDomain<BoxDomain>[]; cex?: Counterexample }> {
@@ -252,9 +270,15 @@ class InputSplitProblem {
     return { bounded: doms.map((_, k) => (fresh[k] ? a.bounded[ia++] : b.bounded[ib++])) };
   }
 
-  /** Start the worker pool once the search has run single-threaded for `poolAfter` seconds. */
+  /** Open domains after the engine's last step (see `poolWorkMs`). */
+  openDomains = 0;
+
+  /** Start the worker pool once the open domains predict enough work for it (see `poolWorkMs`), or after `poolAfter` seconds. */
   private maybeStartPool(): void {
-    if (this.pool || this.s.workers <= 1 || (performance.now() - this.started) / 1000 < this.s.poolAfter) return;
+    if (this.pool || this.s.workers <= 1) return;
+    const predictedMs = this.boundedDomains < POOL_MIN_EVIDENCE ? 0 : this.openDomains * 2 * Math.max(1, this.s.trialSplits) * this.msPerDomainWarm;
+    if (predictedMs < this.s.poolWorkMs && (performance.now() - this.started) / 1000 < this.s.poolAfter) return;
+    if (process.env.LIPCERT_DEBUG_POOL) process.stderr.write(`pool start at ${((performance.now() - this.started) / 1000).toFixed(3)} s: open ${this.openDomains}, ${this.msPerDomainWarm.toFixed(2)} ms/domain warm, ${this.boundedDomains} bounded\n`);
     this.pool = BoundingPool.create(this.net, this.rows, this.s.workers);
     if (!this.pool) this.s = { ...this.s, workers: 1 };
   }
@@ -371,6 +395,7 @@ class InputSplitProblem {
     if (bounded > 0) {
       const ms = (performance.now() - t0) / bounded;
       this.msPerDomain = this.msPerDomain === 0 ? ms : 0.7 * this.msPerDomain + 0.3 * ms;
+      if (ms < this.msPerDomainWarm) this.msPerDomainWarm = ms;
     }
     return res;
   }
@@ -504,7 +529,10 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
         const bnb = relu
           ? { batch: s.batch, maxOpen: Math.min(s.reluMaxOpen, reluOpenCap(net, dj)), deadline, diveFraction: s.diveFraction, pipeline: 1 }
           : { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 };
-        res = await branchAndBound<BoxDomain | ReluDomain>(problem as BnbProblem<BoxDomain | ReluDomain>, bnb, ctrl.signal, (st) => opts.onProgress?.({ ...st, disjunct: k }));
+        res = await branchAndBound<BoxDomain | ReluDomain>(problem as BnbProblem<BoxDomain | ReluDomain>, bnb, ctrl.signal, (st) => {
+          if (problem instanceof InputSplitProblem) problem.openDomains = st.open;
+          opts.onProgress?.({ ...st, disjunct: k });
+        });
       } catch (e) {
         if (e instanceof FoundCounterexample) return { result: 'sat', counterexample: e.cex, bound: -Infinity, time_s: elapsed(), domains: domains + problem.boundedDomains };
         throw e;
