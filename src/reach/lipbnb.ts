@@ -2,15 +2,14 @@
  * `bnb`: best-first Lipschitz branch-and-bound on boxes through the one engine
  * (src/search/bnb.ts), ReachLipBnB-style but with sound constants.
  *
- * - A box's lower bound is the better of the linear bound (CROWN) and the Lipschitz bound
- *   h(c)↓ − Σ_i L_i·r_i ({@link boundBoxes}); which one decided is counted.
+ * - A box's lower bound is the better of the linear bound (CROWN) and the Lipschitz bound in
+ *   mean-value form ({@link boundBoxes}); which one decided is counted.
  * - Upper bounds: every box's centre and the corner minimising its linear lower bound are
  *   evaluated soundly (interval forward pass on the point); the best few centres of each batch
  *   get a short local descent.
  * - Moving threshold: a box is dropped once its lower bound ≥ incumbent − eps (the engine's
  *   threshold function), so the search ends with incumbent − lower ≤ eps.
- * - Split rule: halve, among the coordinates at least a tenth as wide (relative to the root box)
- *   as the widest, the one with the largest term in the bound that decided the box:
+ * - Split rule: halve, among the coordinates at least a tenth as wide as the widest, the one with the largest term in the bound that decided the box:
  *   L_i·width_i for the Lipschitz bound (splitting i halves exactly that term),
  *   width_i·max_r |A_{r,i}| (the CROWN coefficients) for the linear bound. With
  *   `trialSplits` > 1, that many candidates are tried and the pair of children whose worse
@@ -86,30 +85,36 @@ export class LipschitzBackoff {
 /** Coordinates tried per split (the pair of children with the best worse bound is kept). */
 const TRIAL_SPLITS = 1;
 /**
- * Only coordinates at least this fraction as wide (relative to the root box) as the widest are
- * split. Measured (CPU s to certify both extremes): on 6 random ReLU nets with 5–10 inputs,
- * 0.5 → 3.9 s (one net needed 24k boxes), 0.25 → 2.2 s, 0.1 → 1.8 s, 0 → 7.4 s (one net not
- * certified: the score rule alone keeps cutting one coordinate); on ACAS Xu 4_3 prop_3 y4,
- * 0.5 → 6722 boxes / 15.5 s, 0.25 → 3308 / 9.4 s, 0.1 → 1418 / 4.8 s (the prop_3/prop_4 boxes
- * are narrow in some inputs, so gating by the root's widths made the search cut coordinates
- * that do not matter). On random tanh nets on [-1, 1]^3, 0.5 needed fewer boxes (676 and 1814
- * against 1310 and 2614; 0.1–0.2 CPU s either way).
+ * Only coordinates at least this fraction as wide (in input units) as the widest are split.
+ * The score (width × slope bound) is blind to a coordinate in which the objective is not
+ * monotone: CROWN's coefficient there is near 0 however loose the relaxation is (ACAS Xu's angle
+ * inputs over the prop_1 box), so the width has to bring such a coordinate in. Measured (CPU s
+ * to certify both extremes):
+ * - gate relative to the root box's widths: 0.5 → 6722 boxes / 15.5 s on ACAS Xu 4_3 prop_3
+ *   y4, 0.25 → 3308 / 9.4 s, 0.1 → 1418 / 4.8 s; 6 random ReLU nets with 5–10 inputs: 0.5 →
+ *   3.9 s (one net needed 24k boxes), 0.1 → 1.8 s, 0 → 7.4 s (one net not certified: the score
+ *   alone keeps cutting one coordinate). But on ACAS Xu 1_1 prop_1 y0 (min) the lower bound was
+ *   still −0.42 (minimum −0.0234) after 3709 boxes and 15 s: the score cut the narrow inputs.
+ * - gate in input units, 0.1: 4_3 prop_3 y4 1404 boxes / 4.0 s; random nets 1.8 s; 1_1 prop_1
+ *   y0 min certified in 343 boxes (0.5: 503), both extremes in 4.6 s, 1_2 prop_1 y4 in 6.6 s.
+ * On random tanh nets on [-1, 1]^3, 0.5 needs fewer boxes than 0.1 (676 and 1814 against 1310
+ * and 2614; 0.1–0.3 CPU s either way).
  */
 const GATE = 0.1;
 
 /**
  * The coordinates to try splitting box d, best first: among the coordinates at least GATE as
- * wide (relative to the root box) as the widest, those with the largest scores. Measured on
+ * wide as the widest, those with the largest scores. Measured on
  * random 5-input ReLU nets: the pure longest-edge rule needed 1.5× the boxes, the pure score
  * rule did not close the gap at all (it keeps cutting the same steep coordinate), and trying 3
  * splits per box cost more than it saved.
  */
-function trialDims(score: Float64Array, lo: Float64Array, hi: Float64Array, rootWidth: Float64Array, d: number, n: number, count: number): number[] {
-  let maxRel = 0;
-  for (let i = 0; i < n; i++) maxRel = Math.max(maxRel, (hi[d * n + i] - lo[d * n + i]) / rootWidth[i]);
-  if (!(maxRel > 0)) return [];
+function trialDims(score: Float64Array, lo: Float64Array, hi: Float64Array, d: number, n: number, count: number): number[] {
+  let maxWidth = 0;
+  for (let i = 0; i < n; i++) maxWidth = Math.max(maxWidth, hi[d * n + i] - lo[d * n + i]);
+  if (!(maxWidth > 0)) return [];
   const wide: number[] = [];
-  for (let i = 0; i < n; i++) if (lo[d * n + i] < hi[d * n + i] && (hi[d * n + i] - lo[d * n + i]) / rootWidth[i] >= GATE * maxRel) wide.push(i);
+  for (let i = 0; i < n; i++) if (lo[d * n + i] < hi[d * n + i] && hi[d * n + i] - lo[d * n + i] >= GATE * maxWidth) wide.push(i);
   wide.sort((a, b) => score[d * n + b] - score[d * n + a]);
   return wide.slice(0, Math.max(1, count));
 }
@@ -120,12 +125,6 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   const n = net.inputSize;
   const decided: DecidedCounts = { linear: 0, lipschitz: 0, empty: 0 };
   const trace: MinResult['trace'] = [];
-  const rootWidth = new Float64Array(n).fill(1);
-  for (let i = 0; i < n; i++) {
-    let w = 0;
-    for (const b of region.boxes) w = Math.max(w, b.hi[i] - b.lo[i]);
-    if (w > 0) rootWidth[i] = w;
-  }
   // Bounding stops inside a batch at the deadline (the batch's parents then stay open as they were).
   const stopAt = deadlineSignal(s.deadline, s.signal);
   /** Parents per batch: halved while a batch takes more than a second (big networks), so the deadline is met. */
@@ -150,7 +149,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
     for (let d = 0; d < D; d++) {
       if (count) decided[bb.decider[d]]++;
       const dl = lo.slice(d * n, (d + 1) * n), dh = hi.slice(d * n, (d + 1) * n);
-      out.push({ domain: { nodes: keepNodes && bb.nodes ? sliceNodes(bb.nodes, d, D) : undefined, lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, rootWidth, d, n, s.trialSplits ?? TRIAL_SPLITS) }, lower: bb.lower[d], upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy: bb.decider[d] });
+      out.push({ domain: { nodes: keepNodes && bb.nodes ? sliceNodes(bb.nodes, d, D) : undefined, lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, d, n, s.trialSplits ?? TRIAL_SPLITS) }, lower: bb.lower[d], upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy: bb.decider[d] });
     }
     // Local descent from the most promising centres of the batch.
     if (s.descentSteps > 0) {
