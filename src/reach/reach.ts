@@ -112,10 +112,22 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** A signal that reads as aborted once the process's CPU time passes `cpuDeadline` (ms) or `outer` is aborted. */
+/**
+ * A signal that reads as aborted once the process's CPU time passes `cpuDeadline` (ms) or `outer`
+ * is aborted. The bounding code reads it very often and a CPU-time query is a system call, so the
+ * CPU time is read again only after 2 ms of wall time (CPU time advances no faster than wall time
+ * on the one thread that bounds, so it overshoots by about that much at most).
+ */
 function cpuDeadlineSignal(cpuDeadline: number, outer?: AbortSignal): AbortSignal {
+  let checkedAt = -Infinity, passed = false;
   return {
-    get aborted() { return (outer?.aborted ?? false) || cpuMs() >= cpuDeadline; },
+    get aborted() {
+      if (outer?.aborted) return true;
+      if (passed) return true;
+      const now = performance.now();
+      if (now - checkedAt >= 2) { checkedAt = now; passed = cpuMs() >= cpuDeadline; }
+      return passed;
+    },
     get reason() { return outer?.aborted ? outer.reason : 'timeout'; },
   } as AbortSignal;
 }
