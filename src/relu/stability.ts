@@ -74,6 +74,8 @@ export interface ReluSettings {
    * with at most 20 inputs; the MILP gets the rest. 0: MILP only. Default 0.5.
    */
   babShare: number;
+  /** Boxes the milp tier's input-splitting proof (all open sides of a node at once, networks with ≤ 20 inputs) may bound per node before the per-element searches; 0: none. Default 512 (measured on ACAS Xu 1_1 prop_1: it decides the open elements of the second and third ReLU nodes; the deep nodes' elements need far finer boxes). */
+  splitLeaves: number;
   /** Seconds for the LP solves of the whole lp tier (its α-CROWN step and witness search are not cut); sides not solved by then stay undecided. The milp tier's big-M LPs ignore it. Default ∞. */
   lpBudget: number;
   /** Projected-ascent steps of the LP tier's α-CROWN step on each node's open sides before any LP (0: none). Default 20. */
@@ -90,7 +92,7 @@ export interface ReluSettings {
   onProgress?: (done: number, total: number, tier: ReluTier) => void;
 }
 
-export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, milpBudget: Infinity, solver: 'glpk', lpTime: 5, lpBudget: Infinity, babShare: 0.5, alphaSteps: 20, attackSteps: 10, samples: 256, seed: 0 };
+export const RELU_DEFAULTS: ReluSettings = { method: 'milp', milpTime: 20, milpBudget: Infinity, solver: 'glpk', lpTime: 5, lpBudget: Infinity, babShare: 0.5, splitLeaves: 512, alphaSteps: 20, attackSteps: 10, samples: 256, seed: 0 };
 
 /** Stability of one ReLU-like node's elements (indices into its flattened input). */
 export interface ReluLayerStability {
@@ -577,6 +579,89 @@ function solveSideGlpk(glpk: Glpk, prob: { lp: import('glpk.js/node').LP; names:
 }
 
 /**
+ * Input-splitting proof of one node's open sides at once (networks with few inputs): the region's
+ * box is bisected along its relatively widest dimension, breadth first, and every sub-box gets
+ * CROWN intermediate bounds of the network truncated at the node (batched; the root's sound
+ * bounds intersected in, as they hold on every sub-box). A side "z_j ≥ 0" (resp. "≤ 0") is proved
+ * when every leaf's sound bound satisfies it — the leaves cover the box, so that is a proof on the
+ * whole region. Only leaves that fail some open side are split; the sub-box centres are tried as
+ * witnesses, and a side a witness refutes stops being pursued. Stops after `maxLeaves` bounded
+ * boxes or at `deadline`. Decides elements (tier milp, the exact tier); returns the boxes bounded.
+ */
+function splitProveLayer(net: Network, L: ReluLayerStability, layers: ReluLayerStability[], nodes: NodeBounds, region: BatchRegion, w: WitnessRegion, maxLeaves: number, deadline: number, signal?: AbortSignal): number {
+  if (!L.status.some((v, j) => v === 0 && L.witness[j] !== 3) || region.lo.length !== net.inputSize) return 0;
+  const producer = net.nodes.findIndex((nd) => nd.output === L.input);
+  const sub = new Network(net.values, net.nodes.slice(0, producer + 1), net.inputIds, [L.input], net.meta);
+  const n = net.inputSize, size = L.size, BATCH = 128;
+  const rootW = new Float64Array(n);
+  for (let i = 0; i < n; i++) rootW[i] = region.hi[i] - region.lo[i];
+  // The root's bounds, replicated for a batch (intersectInPlace reads the first D·size entries).
+  const parent: NodeBounds = { lo: [], hi: [] };
+  for (let v = 0; v < net.values.length; v++) {
+    const lo = nodes.lo[v], hi = nodes.hi[v], sz = net.values[v].size;
+    if (!lo || !hi || lo.length !== sz || v === net.inputIds[0]) continue;
+    const pl = new Float64Array(2 * BATCH * sz), ph = new Float64Array(2 * BATCH * sz);
+    for (let d = 0; d < 2 * BATCH; d++) { pl.set(lo, d * sz); ph.set(hi, d * sz); }
+    parent.lo[v] = pl; parent.hi[v] = ph;
+  }
+  interface Leaf { lo: Float64Array; hi: Float64Array; zl: Float64Array; zh: Float64Array }
+  // failA[j] / failI[j]: some leaf already set aside does not prove z_j ≥ 0 / z_j ≤ 0 (that side
+  // is then out of reach, as is a side a witness refutes).
+  const failA = new Uint8Array(size), failI = new Uint8Array(size);
+  const wantA = (j: number) => !(L.witness[j] & 2) && !failA[j];
+  const wantI = (j: number) => !(L.witness[j] & 1) && !failI[j];
+  const open = (): number[] => { const o: number[] = []; for (let j = 0; j < size; j++) if (L.status[j] === 0 && (wantA(j) || wantI(j))) o.push(j); return o; };
+  // A leaf needs splitting when, for some open element, it proves none of the sides still wanted.
+  const dirty = (f: Leaf, o: number[]) => o.some((j) => !((wantA(j) && f.zl[j] >= 0) || (wantI(j) && f.zh[j] <= 0)));
+  const setAside = (f: Leaf) => { for (let j = 0; j < size; j++) { if (!(f.zl[j] >= 0)) failA[j] = 1; if (!(f.zh[j] <= 0)) failI[j] = 1; } };
+  let queue: Leaf[] = [{ lo: region.lo.slice(0, n), hi: region.hi.slice(0, n), zl: L.lo.slice(), zh: L.hi.slice() }];
+  let bounded = 0;
+  while (bounded < maxLeaves && performance.now() < deadline) {
+    if (signal?.aborted) throw signal.reason;
+    const o = open();
+    if (o.length === 0) break;
+    const keep: Leaf[] = [];
+    for (const f of queue) if (dirty(f, o)) keep.push(f); else setAside(f);
+    queue = keep;
+    if (queue.length === 0) break;
+    // Bisect the first leaves (breadth first); each is replaced by its two halves, which cover it.
+    const parents = queue.splice(0, Math.min(BATCH, queue.length));
+    const D = 2 * parents.length;
+    const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
+    parents.forEach((f, q) => {
+      let dim = 0, best = -1;
+      for (let i = 0; i < n; i++) { const r = rootW[i] > 0 ? (f.hi[i] - f.lo[i]) / rootW[i] : 0; if (r > best) { best = r; dim = i; } }
+      const mid = f.lo[dim] + 0.5 * (f.hi[dim] - f.lo[dim]);
+      for (let c = 0; c < 2; c++) {
+        const d = 2 * q + c;
+        lo.set(f.lo, d * n); hi.set(f.hi, d * n);
+        if (c === 0) hi[d * n + dim] = mid; else lo[d * n + dim] = mid;
+      }
+    });
+    const nb = crownIntermediate({ net: sub, region: { batch: D, lo, hi }, parent, signal });
+    bounded += D;
+    const zl = nb.lo[L.input]!, zh = nb.hi[L.input]!;
+    const centres: Float64Array[] = [];
+    for (let d = 0; d < D; d++) {
+      const leaf: Leaf = { lo: lo.slice(d * n, (d + 1) * n), hi: hi.slice(d * n, (d + 1) * n), zl: zl.slice(d * size, (d + 1) * size), zh: zh.slice(d * size, (d + 1) * size) };
+      queue.push(leaf);
+      const c = new Float64Array(n);
+      for (let i = 0; i < n; i++) c[i] = leaf.lo[i] + 0.5 * (leaf.hi[i] - leaf.lo[i]);
+      const x = placeInRegion(w, c);
+      if (x) centres.push(x);
+    }
+    recordWitnesses(net, layers, centres);
+  }
+  // The leaves set aside and those still queued cover the box: a side holds when all of them prove it.
+  for (let j = 0; j < size; j++) {
+    if (L.status[j] !== 0) continue;
+    if (!failA[j] && queue.every((f) => f.zl[j] >= 0)) { L.status[j] = 1; L.tier[j] = 3; if (L.lo[j] < 0) L.lo[j] = 0; }
+    else if (!failI[j] && queue.every((f) => f.zh[j] <= 0)) { L.status[j] = -1; L.tier[j] = 3; if (L.hi[j] > 0) L.hi[j] = 0; }
+  }
+  return bounded;
+}
+
+/**
  * lipcert's own exact search on one side of one element: `verify` (input-splitting branch and
  * bound with sound CROWN/α-CROWN bounds per box, src/search/verify.ts) on the network truncated
  * at the element's node, asked whether sign·z_j ≤ 0 is reachable. `unsat` proves sign·z_j > 0
@@ -593,6 +678,8 @@ async function babSide(sub: Network, box: { lo: Float64Array; hi: Float64Array }
 
 /** MILP tier on one ReLU node: decide every element still undecided and unwitnessed. Returns the number of MILP sides solved. */
 async function milpLayer(net: Network, highs: Highs, glpk: Glpk | null, nodes: NodeBounds, L: ReluLayerStability, layers: ReluLayerStability[], depth: number, s: ReluSettings, w: WitnessRegion, deadline: number, region: BatchRegion): Promise<number> {
+  // Few inputs: one input-splitting proof for all the node's open sides before any MILP.
+  if (s.splitLeaves > 0 && net.inputSize <= FORWARD_MODE_MAX_INPUTS) splitProveLayer(net, L, layers, nodes, region, w, s.splitLeaves, deadline, s.signal);
   const todo: number[] = [];
   for (let j = 0; j < L.size; j++) if (L.status[j] === 0 && L.witness[j] !== 3) todo.push(j);
   if (todo.length === 0) return 0;
