@@ -361,4 +361,15 @@ describe('verify: --set overrides', () => {
     expect(() => parseSetOverrides('falsify.nope=1', VERIFY_DEFAULTS)).toThrow(/unknown verify setting 'falsify.nope'/);
     expect(() => parseSetOverrides('minWidth=-1', VERIFY_DEFAULTS)).toThrow(/≥ 0/);
   });
+
+  it('parse choices as strings (split=relu), which verify then checks', async () => {
+    const { parseSetOverrides } = await import('../../src/cli/commands/verify.js');
+    const { VERIFY_DEFAULTS } = await import('../../src/search/verify.js');
+    expect(parseSetOverrides(['split=input', 'falsifyInputSplit.restarts=4'], VERIFY_DEFAULTS)).toEqual({ split: 'input', falsifyInputSplit: { ...VERIFY_DEFAULTS.falsifyInputSplit, restarts: 4 } });
+    expect(() => parseSetOverrides('split=', VERIFY_DEFAULTS)).toThrow(/expected a value/);
+    if (!HAVE_BENCH) return;
+    const r = await verify(ACAS_1_1, ACAS_PROP3, '--set', 'split=sideways');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/split must be auto, input or relu, got 'sideways'/);
+  });
 });

@@ -101,8 +101,12 @@ export function parseSetOverrides(v: VerifyArgs['set'], defaults: object): Recor
       if (typeof def !== 'object' || def === null || !Object.hasOwn(def, part)) throw new InputError(`--set: unknown verify setting '${key}'`);
       def = (def as Record<string, unknown>)[part];
     }
-    let value: number | boolean;
-    if (typeof def === 'number') {
+    let value: number | boolean | string;
+    if (typeof def === 'string') {
+      // A choice (e.g. split=auto|input|relu): verify checks the value itself.
+      if (text === '') throw new InputError(`--set ${key}: expected a value, got nothing`);
+      value = text;
+    } else if (typeof def === 'number') {
       value = text === '' ? NaN : Number(text);
       if (Number.isNaN(value) || value < 0) throw new InputError(`--set ${key}: expected a number ≥ 0, got '${text}'`);
       if (AT_LEAST_ONE.has(key) && !(Number.isInteger(value) && value >= 1)) throw new InputError(`--set ${key}: expected a positive integer, got '${text}'`);
