@@ -11,6 +11,7 @@ import { crownIntermediate } from '../../src/bounds/crown.js';
 import { meanValueBounds } from '../../src/reach/bound.js';
 import { marginObjective, minProblem, outputObjective, linearObjective } from '../../src/reach/objective.js';
 import { reach } from '../../src/reach/reach.js';
+import { LipschitzBackoff } from '../../src/reach/lipbnb.js';
 import { compileExact, exactRows, Q, qVec } from '../helpers/exact.js';
 import { buildFromSpec, randomDense, Rng } from '../helpers/random_net.js';
 
@@ -132,5 +133,26 @@ describe('reach: the mean-value Lipschitz bound', () => {
       expect(x.max.upper >= mx).toBe(true);
       if (timeout > 1) expect(r.certified).toBe(true);
     }
+  });
+
+  it('the Lipschitz bound is skipped for 1, 2, 4, … (≤ 32) batches after batches where it decided nothing, and back on at once when it decides', () => {
+    const b = new LipschitzBackoff(true);
+    const pattern: boolean[] = [];
+    for (let k = 0; k < 70; k++) {
+      const due = b.due();
+      pattern.push(due);
+      if (due) b.record(k >= 60); // decides nothing for a while, then decides
+    }
+    const firstOn = pattern.map((x, i) => (x ? i : -1)).filter((i) => i >= 0);
+    expect(firstOn.slice(0, 6)).toEqual([0, 2, 5, 10, 19, 36]);
+    // A batch in which it decides turns it on for every batch after it.
+    const b2 = new LipschitzBackoff(true);
+    b2.record(false); b2.record(false);
+    b2.record(true);
+    expect([b2.due(), b2.due(), b2.due()]).toEqual([true, true, true]);
+    // Without the linear bound it is never skipped.
+    const b3 = new LipschitzBackoff(false);
+    b3.record(false);
+    expect(b3.due()).toBe(true);
   });
 });
