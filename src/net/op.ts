@@ -130,6 +130,12 @@ export interface OpKind<P = any> {
   /** Marks ops that branch-and-bound may split (piecewise-linear with a kink at 0, e.g. Relu). */
   readonly breakpoints?: 'relu';
   /**
+   * Smooth S-shaped ops (Sigmoid, Tanh): the input where the curvature changes sign. Branch and
+   * bound may split an element's input interval there (src/search/relu_split.ts): each side is
+   * convex or concave, so its relaxation is much tighter than one across the inflection.
+   */
+  readonly inflection?: number;
+  /**
    * Elementwise nonlinear ops: sound interval bounds of the output from bounds of the input,
    * in real arithmetic of the float64 numbers given (outward-rounded where the function is
    * computed with error). Affine ops get intervals generically from absForward.

@@ -3,7 +3,7 @@ import { optimiseSlopes } from '../bounds/alpha.js';
 import { backwardBound, crownIntermediate } from '../bounds/crown.js';
 import type { AlphaSet } from '../bounds/crown.js';
 import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
-import type { Network } from '../net/network.js';
+import type { NetNode, Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
@@ -17,6 +17,14 @@ import type { WorkerTask } from './pool.js';
  * by every domain and clamped by each domain's splits; the property's rows are bounded by
  * β-CROWN (src/bounds/beta.ts), α and β optimised per domain and row, warm-started from the
  * parent. Plain data in and out, so the bounding can run in worker threads.
+ *
+ * Smooth S-shaped ops (Sigmoid, Tanh: `inflection` 0) are split the same way, at 0: a split
+ * clamps the element's input bounds to [max(l, 0), u] or [l, min(u, 0)], where the op is concave
+ * or convex and its relaxation tight, and adds the same β term −s·β·z (sound for any op: the
+ * split holds on the domain). An element whose interval no longer contains 0 is split again at
+ * the point of its interval that minimises the two halves' relaxation areas (bounds only: the
+ * children's `bounds` get u = p or l = p, no β term). They have no α (their relaxation has no
+ * slope family). A smooth domain is only ever refuted by a bound > 0, never decided exact.
  */
 
 /** A ReLU-split domain. */
@@ -43,7 +51,15 @@ export interface ReluDomain {
   depth: number;
 }
 
-/** Where each ReLU-like node's input elements sit in the flat α layout. */
+/**
+ * Whether branch and bound on ReLU splits may split this node's input elements at 0: ReLU-like
+ * ops (a kink at 0), and smooth S-shaped ops whose inflection is at 0 (Sigmoid, Tanh).
+ */
+export function splittableAtZero(node: NetNode): boolean {
+  return node.inputs.length === 1 && node.kind.relax !== undefined && (node.kind.breakpoints === 'relu' || node.kind.inflection === 0);
+}
+
+/** Where each splittable node's (see splittableAtZero) input elements sit in the flat α and bounds layout. */
 export interface ReluLayout {
   nodes: number[];
   offsets: number[];
@@ -55,7 +71,7 @@ export function reluLayout(net: Network): ReluLayout {
   const nodes: number[] = [], offsets: number[] = [], sizes: number[] = [];
   let total = 0;
   net.nodes.forEach((node, k) => {
-    if (!node.kind.breakpoints) return;
+    if (!splittableAtZero(node)) return;
     const size = net.values[node.inputs[0]].size;
     nodes.push(k); offsets.push(total); sizes.push(size);
     total += size;
@@ -97,7 +113,8 @@ export function reluRootContext(net: Network, dj: PropertyDisjunct, signal?: Abo
   const region: BatchRegion = { batch: 1, lo: Float64Array.from(dj.box.lo), hi: Float64Array.from(dj.box.hi) };
   const root = crownIntermediate({ net, region, intermediate: 'backward', signal });
   const layout = reluLayout(net);
-  if (alphaIterations > 0) {
+  // α-CROWN tightening needs a slope family (ReLU-like ops); smooth ops have none.
+  if (alphaIterations > 0 && layout.nodes.some((k) => net.nodes[k].kind.breakpoints)) {
     layout.nodes.forEach((k, li) => {
       if (li === 0) return; // the first ReLU's input is affine in the input: CROWN is exact there
       if (signal?.aborted) return;
@@ -161,7 +178,7 @@ function slotSplits(net: Network, doms: ReluDomain[], slotDom: number[], which: 
  * domain's own bounds when it has them, split elements clamped. With `rebound`, the ReLU inputs
  * of every layer after the domain's shallowest split are then tightened by CROWN under the
  * clamped bounds (rows ±e_j of the unstable unsplit elements, intersected; β = 0). Sound over
- * each domain. Returns the bounds and per domain whether a clamp left lower > upper (the split
+ * each domain (a domain is its region, its splits and its own `bounds`). Returns the bounds and per domain whether a clamp left lower > upper (the split
  * set is empty: proved, since every bound is sound).
  */
 export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: boolean, signal?: AbortSignal, deadline = Infinity): { nb: NodeBounds; empty: Uint8Array } {
@@ -182,10 +199,10 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
           if (b[S + i] < hi[d * size + j]) hi[d * size + j] = b[S + i];
         }
       }
-      if (!sg) continue;
       for (let j = 0; j < size; j++) {
         const i = d * size + j;
-        if (sg[i] > 0) { if (lo[i] < 0) lo[i] = 0; } else if (sg[i] < 0) { if (hi[i] > 0) hi[i] = 0; }
+        if (sg) { if (sg[i] > 0) { if (lo[i] < 0) lo[i] = 0; } else if (sg[i] < 0) { if (hi[i] > 0) hi[i] = 0; } }
+        // Also a domain's own bounds (e.g. a smooth element split at a point) may contradict.
         if (lo[i] > hi[i]) empty[d] = 1;
       }
     }
@@ -304,6 +321,7 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
     active.forEach((t, i) => A0.set(rows.C.subarray(slotRow[t] * m, (slotRow[t] + 1) * m), i * m));
     const alphas: AlphaSet = new Map();
     layout.nodes.forEach((k, li) => {
+      if (!net.nodes[k].kind.breakpoints) return; // smooth ops: no slope family
       const size = layout.sizes[li], off = layout.offsets[li];
       const a = new Float64Array(A * size);
       active.forEach((t, i) => a.set(alphaOf.subarray(t * S + off, t * S + off + size), i * size));
@@ -390,10 +408,27 @@ function reluCandidates(ctx: ReluContext, splits: Int32Array, bounds: Float64Arr
   const S = layout.total;
   const isSplit = new Set<number>();
   for (let q = 0; q < splits.length; q += 3) isSplit.add(layout.offsets[layout.nodes.indexOf(splits[q])] + splits[q + 1]);
-  const best = new TopCandidates(count);
+  const best = new TopCandidates(count), later = new TopCandidates(count);
   let unstable = 0;
   layout.nodes.forEach((node, li) => {
     const size = layout.sizes[li], off = layout.offsets[li];
+    const nd = ctx.net.nodes[node];
+    if (!nd.kind.breakpoints) {
+      // Smooth ops: elements straddling 0 first (split at 0, BaBSR's score: measured to pay over
+      // |c|·gap there); then, when none is left, any element whose relaxation leaves a gap, by |c|·gap.
+      for (let j = 0; j < size; j++) {
+        const l = bounds[off + j], u = bounds[S + off + j];
+        if (l < 0 && u > 0) {
+          unstable++;
+          best.offer(node, j, babsrScore(aOut[off + j], l, u));
+          continue;
+        }
+        if (!(u - l > SMOOTH_MIN_WIDTH * (1 + Math.abs(l) + Math.abs(u)))) continue;
+        const gap = relaxGap(nd, l, u);
+        if (gap > SMOOTH_MIN_GAP) later.offer(node, j, Math.abs(aOut[off + j]) * gap + 1e-12 * (u - l));
+      }
+      return;
+    }
     for (let j = 0; j < size; j++) {
       const l = bounds[off + j], u = bounds[S + off + j];
       if (!(l < 0 && u > 0) || isSplit.has(off + j)) continue;
@@ -401,11 +436,82 @@ function reluCandidates(ctx: ReluContext, splits: Int32Array, bounds: Float64Arr
       best.offer(node, j, babsrScore(aOut[off + j], l, u));
     }
   });
-  return { cand: best.pairs(), unstable };
+  const cand = best.pairs();
+  return { cand: cand.length > 0 ? cand : later.pairs(), unstable };
 }
 
-/** The two children of a domain split on ReLU element (node, j): inactive and active; the new split's β starts at 0. */
-export function splitReluDomain(d: ReluDomain, node: number, j: number): [ReluDomain, ReluDomain] {
+/** Smooth elements narrower than this (relative to 1 + |l| + |u|) are not split again. */
+const SMOOTH_MIN_WIDTH = 1e-7;
+/** Smooth elements whose relaxation gap is below this are not split again. */
+const SMOOTH_MIN_GAP = 1e-9;
+
+const gapScratch = Array.from({ length: 6 }, () => new Float64Array(1));
+
+/**
+ * The relaxation gap of a smooth op's element over [l, u]: the largest distance between its upper
+ * and lower lines there (at an end of the interval: both are lines). A branching heuristic only.
+ */
+function relaxGap(node: NetNode, l: number, u: number): number {
+  const [lo, hi, sl, bl, su, bu] = gapScratch;
+  lo[0] = l; hi[0] = u;
+  node.kind.relax!(node.params, lo, hi, null, sl, bl, su, bu);
+  const at = (x: number) => su[0] * x + bu[0] - (sl[0] * x + bl[0]);
+  const g = Math.max(at(l), at(u));
+  return Number.isFinite(g) ? g : Infinity;
+}
+
+/**
+ * Where to split a smooth element's interval [l, u] (0 not inside): the point among 7 interior
+ * candidates that minimises the sum of the two halves' relaxation areas (gap at the ends times
+ * width, halved). A heuristic: any point of (l, u) gives a sound split.
+ */
+export function smoothSplitPoint(node: NetNode, l: number, u: number): number {
+  const area = (a: number, b: number) => {
+    const [lo, hi, sl, bl, su, bu] = gapScratch;
+    lo[0] = a; hi[0] = b;
+    node.kind.relax!(node.params, lo, hi, null, sl, bl, su, bu);
+    const gap = (x: number) => su[0] * x + bu[0] - (sl[0] * x + bl[0]);
+    return 0.5 * (gap(a) + gap(b)) * (b - a);
+  };
+  let best = 0.5 * (l + u), bestArea = Infinity;
+  for (let k = 1; k <= 7; k++) {
+    const p = l + ((u - l) * k) / 8;
+    if (!(p > l && p < u)) continue;
+    const s = area(l, p) + area(p, u);
+    if (s < bestArea) { bestArea = s; best = p; }
+  }
+  return best;
+}
+
+/**
+ * The two children of a domain split on element (node, j): for ReLU-like ops (and smooth ops
+ * whose interval contains 0) the split at 0, inactive side first, the new split's β starting at 0.
+ * With `ctx`, a smooth element whose interval [l, u] (the domain's bounds) no longer contains 0
+ * is split at smoothSplitPoint into [l, p] and [p, u] through the children's bounds.
+ */
+export function splitReluDomain(d: ReluDomain, node: number, j: number, ctx?: ReluContext): [ReluDomain, ReluDomain] {
+  if (ctx && !ctx.net.nodes[node].kind.breakpoints) {
+    const { layout, net } = ctx, S = layout.total;
+    const li = layout.nodes.indexOf(node), i = layout.offsets[li] + j;
+    let base = d.bounds;
+    if (!base) {
+      base = new Float64Array(2 * S);
+      layout.nodes.forEach((k, q) => {
+        const w = net.nodes[k].inputs[0];
+        base!.set(ctx.root.lo[w]!, layout.offsets[q]);
+        base!.set(ctx.root.hi[w]!, S + layout.offsets[q]);
+      });
+    }
+    const l = base[i], u = base[S + i];
+    if (li >= 0 && !(l < 0 && u > 0) && u > l) {
+      const p = smoothSplitPoint(net.nodes[node], l, u);
+      const below = Float64Array.from(base), above = Float64Array.from(base);
+      below[S + i] = p;
+      above[i] = p;
+      const make = (bounds: Float64Array): ReluDomain => ({ splits: d.splits, polyLower: d.polyLower, rows: d.rows, alpha: d.alpha, beta: d.beta, bounds, unstable: d.unstable, depth: d.depth + 1 });
+      return [make(below), make(above)];
+    }
+  }
   const make = (sign: number): ReluDomain => {
     const sp = new Int32Array(d.splits.length + 3);
     sp.set(d.splits);

@@ -166,7 +166,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
       const c = p.domain.candidates!;
       const trials = Math.min(k, c.length / 2);
       plan.push(trials);
-      for (let t = 0; t < trials; t++) kids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1]));
+      for (let t = 0; t < trials; t++) kids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx));
     }
     if (kids.length > 0) {
       const res = await this.bound(kids, this.s.betaIterations, signal);

@@ -20,6 +20,8 @@ export const Sigmoid: OpKind<UnaryParams> = {
     for (let i = 0; i < g.length; i++) { const s = out[i]; gx[i] += g[i] * s * (1 - s); }
   },
   interval: (_p, lo, hi, ol, oh) => sInterval('sigmoid', lo, hi, ol, oh),
+  /** Convex below 0, concave above: branch and bound splits inputs at 0. */
+  inflection: 0,
   relax: (_p, lo, hi, _a, sl, bl, su, bu) => sRelax('sigmoid', lo, hi, sl, bl, su, bu),
   relaxCuts: (_p, l, h) => sCuts('sigmoid', l, h),
   toSpec: unaryToSpec,

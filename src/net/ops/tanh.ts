@@ -16,6 +16,8 @@ export const Tanh: OpKind<UnaryParams> = {
     for (let i = 0; i < g.length; i++) { const t = out[i]; gx[i] += g[i] * (1 - t * t); }
   },
   interval: (_p, lo, hi, ol, oh) => sInterval('tanh', lo, hi, ol, oh),
+  /** Convex below 0, concave above: branch and bound splits inputs at 0. */
+  inflection: 0,
   relax: (_p, lo, hi, _a, sl, bl, su, bu) => sRelax('tanh', lo, hi, sl, bl, su, bu),
   relaxCuts: (_p, l, h) => sCuts('tanh', l, h),
   toSpec: unaryToSpec,
