@@ -615,15 +615,17 @@ function splitProveLayer(net: Network, L: ReluLayerStability, layers: ReluLayerS
   const dirty = (f: Leaf, o: number[]) => o.some((j) => !((wantA(j) && f.zl[j] >= 0) || (wantI(j) && f.zh[j] <= 0)));
   const setAside = (f: Leaf) => { for (let j = 0; j < size; j++) { if (!(f.zl[j] >= 0)) failA[j] = 1; if (!(f.zh[j] <= 0)) failI[j] = 1; } };
   let queue: Leaf[] = [{ lo: region.lo.slice(0, n), hi: region.hi.slice(0, n), zl: L.lo.slice(), zh: L.hi.slice() }];
-  let bounded = 0;
+  let bounded = 0, cleared = 0;
   while (bounded < maxLeaves && performance.now() < deadline) {
     if (signal?.aborted) throw signal.reason;
     const o = open();
     if (o.length === 0) break;
     const keep: Leaf[] = [];
-    for (const f of queue) if (dirty(f, o)) keep.push(f); else setAside(f);
+    for (const f of queue) if (dirty(f, o)) keep.push(f); else { setAside(f); cleared++; }
     queue = keep;
     if (queue.length === 0) break;
+    // No box settled after a few hundred: the sides need far finer boxes than this search affords.
+    if (bounded >= 256 && cleared === 0) break;
     // Bisect the first leaves (breadth first); each is replaced by its two halves, which cover it.
     const parents = queue.splice(0, Math.min(BATCH, queue.length));
     const D = 2 * parents.length;
