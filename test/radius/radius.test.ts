@@ -93,6 +93,29 @@ describe('radius on small ReLU nets (exact L∞ MSR by MILP)', () => {
     expect(closed / total).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 
+  it('L∞ with ReLU splitting (more than 10 inputs), short verify calls that escalate: lower ≤ exact ≤ upper', async () => {
+    const rng = new Rng(5);
+    const steps = new Set<string>();
+    for (let seed = 0; seed < 2; seed++) {
+      const n = 24;
+      const L = randomLayers(400 + seed, [n, 12, 12, 3]);
+      const net = buildNetwork(layersToSpec(L));
+      const x0 = Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
+      const r = await radius(net, x0, { norm: 'inf', eps: 1e-4, timeout: 8, settings: { splitCallTimeout: 0.2 } });
+      for (const p of r.trace) steps.add(p.step);
+      expect(Number.isFinite(r.upper)).toBe(true);
+      // The exact MSR is ≤ upper (a witness), so a MILP over the upper-ball finds it (tight big-Ms).
+      const exact = await exactReluLinfMsr(L, x0, r.label, 1.001 * r.upper);
+      expect(r.lower).toBeLessThanOrEqual(exact + 1e-6);
+      expect(r.upper).toBeGreaterThanOrEqual(exact - 1e-6);
+      expectWitness(net, x0, r);
+      expectLowerSound(net, x0, r, rng);
+    }
+    // verify ran, and its calls were made longer when its bracket closed (seed 400 needs both).
+    expect(steps.has('verify')).toBe(true);
+    expect(steps.has('verify: longer calls')).toBe(true);
+  }, 60_000);
+
   for (const norm of ['2', '1'] as const) {
     it(`L${norm} within [0,1]: the proved ball keeps the label (sampled), the witness re-checks`, async () => {
       const rng = new Rng(9);
