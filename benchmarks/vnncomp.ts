@@ -61,7 +61,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -499,11 +499,12 @@ function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; t
     `| peak RSS, max over instances | ${rss.length ? `${Math.max(...rss).toFixed(0)} MB` : '-'} |`,
   ];
   // Search speed per network: domains bounded over the search's own time (rows run with --json;
-  // rows of older runs have no count). ms / domain is its inverse: everything per domain
-  // (bounding, branching, attacks, LP leaves), not the bound alone (relu_split_cost.md has that).
-  const withStats = rows.filter((r) => r.domains !== null && r.search_s !== null && r.search_s > 0);
+  // rows of older runs have no count; instances decided before any domain, by the falsifier, are
+  // left out). ms / domain is its inverse: everything per domain (bounding, branching, attacks,
+  // LP leaves, the root's set-up), not the bound alone (relu_split_cost.md has that).
+  const withStats = rows.filter((r) => r.domains !== null && r.domains > 0 && r.search_s !== null && r.search_s > 0);
   if (withStats.length > 0) {
-    lines.push('', '| network | instances with a count | domains | search s | domains / s | ms / domain | median domains / s |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('', 'Search speed (instances run with a domain count, at least one domain bounded):', '', '| network | instances | domains | search s | domains / s | ms / domain | median domains / s |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     const nets = [...new Set(withStats.map((r) => r.network))];
     for (const n of [...nets, ...(nets.length > 1 ? ['all'] : [])]) {
       const rs = withStats.filter((r) => n === 'all' || r.network === n);
@@ -526,6 +527,8 @@ function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; t
     `- node: ${ctx.mach.node}`,
     `- lipcert commit: ${ctx.mach.commit}`,
     `- date: ${ctx.started}`,
+    // Wall-clock timeouts: on a loaded machine instances get less CPU and time out sooner.
+    `- load average (1, 5, 15 min) when this summary was written: ${loadavg().map((v) => v.toFixed(1)).join(', ')} (${ctx.mach.nproc} cores)`,
     `- peak RSS measured with ${HAVE_TIME ? '`/usr/bin/time -f %M`' : 'polling /proc VmHWM (approximate)'}`,
   );
   return `${lines.join('\n')}\n`;
