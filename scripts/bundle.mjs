@@ -8,6 +8,7 @@
  * solvers, plotting, onnxruntime) stay external and load from node_modules.
  */
 import { build } from 'esbuild';
+import { renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -21,10 +22,18 @@ const common = {
   // CommonJS dependencies inside an ES module bundle call require().
   banner: { js: "import { createRequire as __lipcertCreateRequire } from 'node:module'; const require = __lipcertCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-  allowOverwrite: true,
+  // Written below, each file atomically (a process starting meanwhile sees the old or the new file, never half of one).
+  write: false,
 };
-await Promise.all([
+const results = await Promise.all([
   // The worker pool looks for bound_worker.js beside the module that holds it (the bundle).
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.js' }),
   build({ ...common, entryPoints: ['src/search/bound_worker.ts'], outfile: 'dist/cli/bound_worker.js' }),
 ]);
+for (const { outputFiles } of results) {
+  for (const f of outputFiles) {
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, f.contents, { mode: 0o755 });
+    renameSync(tmp, f.path);
+  }
+}

@@ -37,6 +37,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readModel } from '../../net/io.js';
+import { simplify } from '../../net/simplify.js';
 import { InputError } from '../../net/op.js';
 import type { Verdict, VerifyOptions } from '../../search/verify.js';
 import { formatResult, writeResultFile } from '../../spec/vnncomp.js';
@@ -280,8 +281,9 @@ async function decide(a: VerifyArgs): Promise<Verdict> {
     // Groups (falsify.NAME) merge over the preset's values, not only the defaults.
     const overrides = parseSetOverrides(a.set, { ...VERIFY_DEFAULTS, ...(a.preset !== undefined ? VERIFY_PRESETS[a.preset] : {}) });
 
-    const net = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: a.simplify });
+    // Parsed once: the network as loaded re-checks counterexamples, its simplified copy is searched.
     const checkNet = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: false });
+    const net = a.simplify === false ? checkNet : simplify(checkNet).net;
     const prop = readVnnlibFile(a.prop, { numInputs: net.inputSize, numOutputs: net.outputSize });
 
     const settings: Record<string, unknown> = { seed: a.seed, ...overrides };
