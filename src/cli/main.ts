@@ -155,6 +155,7 @@ export function buildCli(argv: string[]) {
         .option('domain', { type: 'string', describe: 'intersect the ball with [lo, hi] in every coordinate, e.g. 0:1' })
         .option('method', { type: 'string', choices: ['ibp', 'crown', 'lp', 'milp'], default: 'milp', describe: 'run every tier up to this one' })
         .option('milp-time', { type: 'string', describe: 'seconds per MILP (one side of one ReLU; > 0, default 20)' })
+        .option('solver', { type: 'string', choices: ['glpk', 'highs'], describe: 'MILP solver (default glpk, with a HiGHS retry of the sides it leaves open)' })
         .option('prune', { type: 'string', describe: 'write the equivalent pruned network here (.onnx or .json, atomically)' })
         .epilogue(example('lipcert relu ../shared/benchmarks/mnistfc/onnx/mnist-net_256x2.onnx ../shared/benchmarks/mnistfc/vnnlib/prop_0_0.03.vnnlib --prune /tmp/pruned.onnx', 'exact ReLU stability of mnist-net_256x2 on an ε = 0.03 ball, and the pruned network')),
     (a) => guarded(async () => (await import('./commands/relu.js')).runRelu(a as any)))

@@ -460,14 +460,16 @@ class InputSplitProblem {
 /**
  * The splitting `verify` uses on this network (see `VerifySettings.split`): 'auto' picks ReLU
  * splits for more than FORWARD_MODE_MAX_INPUTS (20) inputs when every nonlinear op is ReLU-like
- * (and there is one), input splits otherwise. 'relu' on a network with other nonlinearities is
- * bad input.
+ * (and there is one), input splits otherwise. 'relu' also splits Sigmoid and Tanh (at their
+ * inflection point); on a network with other nonlinearities it is bad input.
  */
 export function splitKind(net: Network, s: Pick<VerifySettings, 'split'>): 'input' | 'relu' {
   const nonlinear = net.nodes.filter((n) => !n.kind.isAffine?.(n.params));
   const reluOnly = nonlinear.length > 0 && nonlinear.every((n) => n.kind.breakpoints === 'relu');
+  // Sigmoid and Tanh split at their inflection point (see relu_split.ts); `auto` keeps them on input splitting until measured.
+  const splittable = nonlinear.length > 0 && nonlinear.every((n) => n.kind.breakpoints === 'relu' || n.kind.inflection === 0);
   if (s.split === 'relu') {
-    if (!reluOnly) throw new InputError(`--set split=relu: the network has nonlinear ops other than ReLU-like ones (${[...new Set(nonlinear.filter((n) => !n.kind.breakpoints).map((n) => n.kind.onnx))].join(', ') || 'none at all'})`);
+    if (!splittable) throw new InputError(`--set split=relu: the network has nonlinear ops other than ReLU-like ones, Sigmoid and Tanh (${[...new Set(nonlinear.filter((n) => !n.kind.breakpoints && n.kind.inflection !== 0).map((n) => n.kind.onnx))].join(', ') || 'none at all'})`);
     return 'relu';
   }
   if (s.split === 'input') return 'input';

@@ -65,3 +65,24 @@ describe('verify with ReLU splits, α and joint rows (random nets against a grid
     });
   }
 });
+
+describe('verify --set split=relu on Sigmoid and Tanh networks (split at the inflection point)', () => {
+  it.each(['Sigmoid', 'Tanh'] as const)('%s: sat above the grid minimum (re-checked), never unsat there; unsat well below it', async (act) => {
+    // "Well below": the grid's spacing (1/60) times the nets' slopes can hide ~0.1.
+    const C = Float64Array.of(1, -1, 0);
+    const net = buildFromSpec(randomDense({ seed: 31, inputs: 2, widths: [10, 10], outputs: 3, act }));
+    const min = gridMinimum(net, C, 1);
+    const settings = { split: 'relu' as const, workers: 1 };
+    const above = await verify(net, property(C, 1, min + 1e-4), { timeout: 30, settings });
+    expect(above.result).toBe('sat');
+    const y = forward(net, above.counterexample!.input);
+    expect(y[0] - y[1]).toBeLessThanOrEqual(min + 1e-4);
+    const below = await verify(net, property(C, 1, min - 0.3), { timeout: 30, settings });
+    expect(below.result, `min ${min}, bound ${below.bound}, ${below.domains} domains`).toBe('unsat');
+  });
+
+  it('split=relu on a network with another nonlinearity is bad input', async () => {
+    const net = buildFromSpec(randomDense({ seed: 32, inputs: 2, widths: [4], outputs: 3, act: 'Relu' }));
+    await expect(verify(net, property(Float64Array.of(1, -1, 0), 1, 0), { settings: { split: 'sideways' as never } })).rejects.toThrow(/split must be auto, input or relu/);
+  });
+});
