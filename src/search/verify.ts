@@ -279,7 +279,7 @@ class InputSplitProblem {
     const predictedMs = this.boundedDomains < POOL_MIN_EVIDENCE ? 0 : this.openDomains * 2 * Math.max(1, this.s.trialSplits) * this.msPerDomainWarm;
     if (predictedMs < this.s.poolWorkMs && (performance.now() - this.started) / 1000 < this.s.poolAfter) return;
     if (process.env.LIPCERT_DEBUG_POOL) process.stderr.write(`pool start at ${((performance.now() - this.started) / 1000).toFixed(3)} s: open ${this.openDomains}, ${this.msPerDomainWarm.toFixed(2)} ms/domain warm, ${this.boundedDomains} bounded\n`);
-    this.pool = BoundingPool.create(this.net, this.rows, this.s.workers);
+    this.pool = BoundingPool.create(this.net, this.rows, this.s.workers, this.dj.box);
     if (!this.pool) this.s = { ...this.s, workers: 1 };
   }
 
