@@ -12,7 +12,7 @@ import type { BatchRegion, NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
 import { addUp, nextDown, nextUp } from '../util/float.js';
 import { combineRows, pointRows, type MinProblem } from './objective.js';
-import { boxMissesBall, type ReachRegion } from './region.js';
+import { boxMissesBall, pullIntoRegion, type ReachRegion } from './region.js';
 import { globalLipschitz } from '../lipschitz/global.js';
 import { jacobianEnclosure } from '../lipschitz/interval_jacobian.js';
 
@@ -170,7 +170,7 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
   let perCoord: Float64Array | undefined;
   let expansion: Float64Array | undefined, expansionUpper: Float64Array | undefined;
   if (opts.lipschitz) {
-    const mv = meanValueBounds(net, p, lo, hi, D, nodes!);
+    const mv = meanValueBounds(net, p, lo, hi, D, nodes!, ball);
     perCoord = mv.perCoord;
     expansion = mv.points;
     expansionUpper = mv.pointUpper;
@@ -212,10 +212,13 @@ const FORWARD_JACOBIAN_COST = 1e5;
  * Lipschitz bound g(c) − Σ_i L_i·r_i, L_i = max(|gl_i|, |gu_i|); the expansion point makes it
  * exact in every monotone coordinate. Distances are rounded up, products and the sum charged
  * with γ_{n+3}·1.0001, g_r(e) is a sound lower enclosure (interval evaluation on the point).
- * Returns the D × R row bounds, the points (D·R × n, each inside its box: witnesses too) with a
- * sound upper bound of h at each, and the per-coordinate constants L_i (D × R × n).
+ * With a ball, the intermediate bounds hold on box ∩ ball only, so e is pulled into it (the
+ * segment from e to any x of box ∩ ball then stays in that convex set); a row whose point cannot
+ * be pulled surely inside gets −∞. Returns the D × R row bounds, the points (D·R × n, each inside
+ * its box, and inside the ball when there is one and the row's bound is finite: witnesses too)
+ * with a sound upper bound of h at each, and the per-coordinate constants L_i (D × R × n).
  */
-export function meanValueBounds(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, nodes: NodeBounds): { rowLower: Float64Array; points: Float64Array; pointUpper: Float64Array; perCoord: Float64Array } {
+export function meanValueBounds(net: Network, p: MinProblem, lo: Float64Array, hi: Float64Array, D: number, nodes: NodeBounds, ball?: ReachRegion['ball']): { rowLower: Float64Array; points: Float64Array; pointUpper: Float64Array; perCoord: Float64Array } {
   const n = net.inputSize, R = p.rows;
   const J = jacobianEnclosure(net, D, p.C, R, (node) => ({ lo: nodes.lo[node.inputs[0]]!, hi: nodes.hi[node.inputs[0]]! }), FORWARD_JACOBIAN_COST);
   const global = globalRows(net, p.C);
@@ -223,27 +226,36 @@ export function meanValueBounds(net: Network, p: MinProblem, lo: Float64Array, h
   const points = new Float64Array(D * R * n);
   const slack = new Float64Array(D * R);
   for (let d = 0; d < D; d++) {
+    const bl = lo.subarray(d * n, (d + 1) * n), bh = hi.subarray(d * n, (d + 1) * n);
     for (let r = 0; r < R; r++) {
       const o = (d * R + r) * n, cap = global[r] === global[r] ? global[r] : Infinity;
-      let s = 0;
       for (let i = 0; i < n; i++) {
-        const l = lo[d * n + i], h = hi[d * n + i];
+        const l = bl[i], h = bh[i];
         if (l === h) { points[o + i] = l; continue; }
         // NaN (an overflow) proves nothing: the whole range the global constant allows.
         let gl = J.lo[o + i], gu = J.hi[o + i];
         if (!(gl >= -cap)) gl = -cap;
         if (!(gu <= cap)) gu = cap;
         perCoord[o + i] = Math.max(-gl, gu);
-        let e: number;
-        if (gl >= 0) e = l;
-        else if (gu <= 0) e = h;
+        if (gl >= 0) points[o + i] = l;
+        else if (gu <= 0) points[o + i] = h;
         else {
-          e = (gu * l - gl * h) / (gu - gl);
-          if (!(e >= l && e <= h)) e = 0.5 * l + 0.5 * h;
+          const e = (gu * l - gl * h) / (gu - gl);
+          points[o + i] = e >= l && e <= h ? e : 0.5 * l + 0.5 * h;
         }
-        points[o + i] = e;
-        const t = Math.max(gl < 0 ? -gl * addUp(h, -e) : 0, gu > 0 ? gu * addUp(e, -l) : 0);
-        s += t;
+      }
+      // With a ball, the intermediate bounds (hence the derivative ranges) hold on box ∩ ball
+      // only: the segment from e to x must stay there, so e must lie in that convex set.
+      if (ball && !pullIntoRegion(ball, bl, bh, points, o)) { slack[d * R + r] = Infinity; continue; }
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const l = bl[i], h = bh[i];
+        if (l === h) continue;
+        let gl = J.lo[o + i], gu = J.hi[o + i];
+        if (!(gl >= -cap)) gl = -cap;
+        if (!(gu <= cap)) gu = cap;
+        const e = points[o + i];
+        s += Math.max(gl < 0 ? -gl * addUp(h, -e) : 0, gu > 0 ? gu * addUp(e, -l) : 0);
       }
       slack[d * R + r] = nextUp(s * (1 + gamma(n)));
     }

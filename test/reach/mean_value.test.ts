@@ -90,6 +90,39 @@ describe('reach: the mean-value Lipschitz bound', () => {
     }
   });
 
+  it('with an L2 ball: below every sampled value of box ∩ ball (the expansion point is pulled into the ball)', () => {
+    const n = 3, m = 2, D = 16, S = 400;
+    for (const act of ['Relu', 'Tanh'] as const) {
+      const net = buildFromSpec(randomDense({ seed: 61, inputs: n, widths: [12, 12], outputs: m, act, weightScale: 2 }));
+      const ball = { center: Float64Array.of(0.1, -0.2, 0.3), radius: 0.6, norm: '2' as const };
+      const rng = new Rng(4);
+      const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
+      for (let d = 0; d < D; d++) for (let i = 0; i < n; i++) { const a = ball.center[i] + rng.uniform(-0.8, 0.4); lo[d * n + i] = a; hi[d * n + i] = a + rng.uniform(0.05, 0.6); }
+      const center = new Float64Array(D * n);
+      for (let d = 0; d < D; d++) center.set(ball.center, d * n);
+      const p = minProblem(outputObjective(m, 0), 'min');
+      const nodes = crownIntermediate({ net, region: { batch: D, lo, hi, ball: { center, radius: ball.radius, norm: '2' } } });
+      const mv = meanValueBounds(net, p, lo, hi, D, nodes, ball);
+      let finite = 0;
+      for (let d = 0; d < D; d++) {
+        const pts: number[] = [];
+        for (let t = 0; t < 20 * S && pts.length < S * n; t++) {
+          const x = Array.from({ length: n }, (_, i) => lo[d * n + i] + rng.next() * (hi[d * n + i] - lo[d * n + i]));
+          if (Math.hypot(...x.map((v, i) => v - ball.center[i])) <= ball.radius) pts.push(...x);
+        }
+        const k = pts.length / n;
+        if (k === 0) continue;
+        const Y = forward(net, Float64Array.from(pts), k);
+        let least = Infinity;
+        for (let t = 0; t < k; t++) least = Math.min(least, Y[t * m]);
+        const b = mv.rowLower[d];
+        if (b > -Infinity) finite++;
+        expect(b <= least + 1e-12 * (1 + Math.abs(least))).toBe(true);
+      }
+      expect(finite > 0).toBe(true);
+    }
+  });
+
   it('is exact (to rounding) on a linear network: the value at the minimising corner', () => {
     const n = 4, m = 2;
     const net = buildFromSpec(randomDense({ seed: 5, inputs: n, widths: [], outputs: m, act: 'Relu' }));
