@@ -87,7 +87,21 @@ describe('lipcert relu', () => {
     await bad(/cannot write/, 'relu', NET, BOX, '--prune', missing);
     expect(existsSync(missing)).toBe(false);
     await bad(/format/, 'relu', NET, BOX, '--prune', join(DIR, 'p.txt'));
+    await bad(/solver/, 'relu', NET, BOX, '--solver', 'cplex');
     expect(readdirSync(DIR).some((f) => f.endsWith('.tmp'))).toBe(false);
+  }, 60_000);
+
+  it('--solver highs gives the same verdicts as the default glpk, with no MILP timeout', async () => {
+    const [g, h] = await Promise.all([run('relu', NET, BOX, '--json'), run('relu', NET, BOX, '--json', '--solver', 'highs')]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(h.code, h.stderr).toBe(0);
+    const jg = JSON.parse(g.stdout), jh = JSON.parse(h.stdout);
+    jg.layers.forEach((L: { active: number[]; inactive: number[]; milp_timeouts: number }, i: number) => {
+      expect(jh.layers[i].milp_timeouts).toBe(0);
+      expect(L.milp_timeouts).toBe(0);
+      expect(jh.layers[i].active).toEqual(L.active);
+      expect(jh.layers[i].inactive).toEqual(L.inactive);
+    });
   }, 60_000);
 });
 
