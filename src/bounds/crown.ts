@@ -57,6 +57,9 @@ export interface BetaTerms {
   values: Map<number, Float64Array>;
 }
 
+/** Per-element error weights of the affine step (grown as needed; one thread, used within one step). */
+let scratchW = new Float64Array(64);
+
 /**
  * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
  * value the propagation passes (`b` must hold the inputs of every nonlinear op before target).
@@ -98,16 +101,34 @@ export function backwardBound(
         opts.absCache?.set(k, absFm);
       }
       const g = gamma(sizeOut + 1);
+      let offFinite = true;
+      for (let j = 0; j < sizeOut; j++) if (!Number.isFinite(off[j])) offFinite = false;
+      const w = scratchW.length >= sizeOut ? scratchW : (scratchW = new Float64Array(sizeOut));
       for (let d = 0; d < D; d++) {
         const fo = d * sizeOut;
+        let finite = offFinite;
+        for (let j = 0; j < sizeOut; j++) {
+          w[j] = absFm[fo + j] + absOff[j];
+          if (!Number.isFinite(w[j])) finite = false;
+        }
         for (let r = 0; r < R; r++) {
           const ro = (d * R + r) * sizeOut;
           let s = 0, e = 0;
-          for (let j = 0; j < sizeOut; j++) {
-            const a = aOut[ro + j];
-            if (a === 0) continue;
-            s += a * off[j];
-            e += Math.abs(a) * (absFm[fo + j] + absOff[j]);
+          if (finite) {
+            // A zero coefficient adds +0 to both sums when every factor is finite: the same sums
+            // as skipping it, without a hard-to-predict branch per element.
+            for (let j = 0; j < sizeOut; j++) {
+              const a = aOut[ro + j];
+              s += a * off[j];
+              e += Math.abs(a) * w[j];
+            }
+          } else {
+            for (let j = 0; j < sizeOut; j++) {
+              const a = aOut[ro + j];
+              if (a === 0) continue; // 0·∞ would be NaN
+              s += a * off[j];
+              e += Math.abs(a) * w[j];
+            }
           }
           bias[d * R + r] += s;
           err[d * R + r] += g * e;
