@@ -32,6 +32,20 @@ describe('branchAndBound', () => {
     expect(r.outcome).toBe('found');
     expect(((r.witness as number) - 2.7) ** 2 - 0.01).toBeLessThanOrEqual(0);
   });
+  it('stops with timeout at once when the problem reports that no parent fits before the deadline (parents stay open)', async () => {
+    let calls = 0;
+    const slow: BnbProblem<number> = {
+      roots: async () => [{ domain: 0, lower: -1 }, { domain: 1, lower: -2 }],
+      expand: async (ps) => { calls++; return { children: ps, outOfTime: true }; },
+    };
+    const t0 = performance.now();
+    const r = await branchAndBound(slow, { deadline: performance.now() + 60_000 });
+    expect(r.outcome).toBe('timeout');
+    expect(calls).toBe(1);
+    expect(r.stats.open).toBe(2);
+    expect(r.stats.globalLower).toBe(-2);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
   it('stops at the deadline with the best bound so far, and at the memory cap', async () => {
     const never: BnbProblem<number> = {
       roots: async () => [{ domain: 0, lower: -1 }],

@@ -28,9 +28,11 @@ export interface BnbProblem<D> {
   roots(): Promise<BoundedDomain<D>[]>;
   /**
    * Split each parent and bound the children, all in as few batched calls as the problem can
-   * make. Children that are proved may be returned or omitted. May report a witness.
+   * make. Children that are proved may be returned or omitted. May report a witness. `outOfTime`:
+   * not even one parent could be expanded before the deadline (they come back as children,
+   * unchanged): the search stops with `timeout` now instead of running past the deadline.
    */
-  expand(parents: BoundedDomain<D>[], signal: AbortSignal): Promise<{ children: BoundedDomain<D>[]; witness?: unknown }>;
+  expand(parents: BoundedDomain<D>[], signal: AbortSignal): Promise<{ children: BoundedDomain<D>[]; witness?: unknown; outOfTime?: boolean }>;
   /**
    * A domain is proved when its lower bound exceeds this (default 0). A function is a moving
    * threshold, read at every push and pop (it may only decrease for the pruning to stay a proof
@@ -185,6 +187,7 @@ export async function branchAndBound<D>(
     }
     if (res.witness !== undefined) return { outcome: 'found', witness: res.witness, stats: stats() };
     for (const c of res.children) push(c);
+    if (res.outOfTime) return stop('timeout');
     onProgress?.(stats());
   }
   return { outcome: 'proved', stats: stats() };

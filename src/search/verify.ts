@@ -279,7 +279,9 @@ class InputSplitProblem {
     const predictedMs = this.boundedDomains < POOL_MIN_EVIDENCE ? 0 : this.openDomains * 2 * Math.max(1, this.s.trialSplits) * this.msPerDomainWarm;
     if (predictedMs < this.s.poolWorkMs && (performance.now() - this.started) / 1000 < this.s.poolAfter) return;
     if (process.env.LIPCERT_DEBUG_POOL) process.stderr.write(`pool start at ${((performance.now() - this.started) / 1000).toFixed(3)} s: open ${this.openDomains}, ${this.msPerDomainWarm.toFixed(2)} ms/domain warm, ${this.boundedDomains} bounded\n`);
+    const tc = performance.now();
     this.pool = BoundingPool.create(this.net, this.rows, this.s.workers, this.dj.box);
+    if (process.env.LIPCERT_DEBUG_POOL) process.stderr.write(`pool created in ${(performance.now() - tc).toFixed(1)} ms\n`);
     if (!this.pool) this.s = { ...this.s, workers: 1 };
   }
 
@@ -370,7 +372,10 @@ class InputSplitProblem {
    */
   async boundRoot(): Promise<{ refuted: boolean; cex?: Counterexample }> {
     const root: BoxDomain = { lo: this.dj.box.lo, hi: this.dj.box.hi, polyLower: new Float64Array(this.dj.outputs.length).fill(-Infinity), age: 0, depth: 0 };
+    const t0 = performance.now();
     const { bounded, cex } = await this.bound([root]);
+    // The first estimate of the time per domain (the whole box costs at least as much as a part of it, cold code aside).
+    if (this.msPerDomain === 0) this.msPerDomain = performance.now() - t0;
     if (cex) return { refuted: false, cex };
     this.rootBounded = bounded;
     return { refuted: bounded.every((b) => b.lower > 0) };
@@ -387,7 +392,11 @@ class InputSplitProblem {
     return bounded;
   }
 
-  async expand(allParents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown }> {
+  async expand(allParents: BoundedDomain<BoxDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<BoxDomain>[]; witness?: unknown; outOfTime?: boolean }> {
+    // Bounding is synchronous: when even one parent's children would end past the deadline
+    // (large inputs: a domain can take a second), stop now instead (the timeout holds).
+    const perParent = 2 * Math.max(1, this.s.trialSplits) * this.msPerDomain;
+    if (perParent > this.deadline - performance.now()) return { children: allParents, outOfTime: true };
     const { now: parents, later: untouched } = parentsThatFit(allParents, this.msPerDomain, 2 * Math.max(1, this.s.trialSplits), this.deadline);
     const t0 = performance.now();
     const { bounded, ...res } = await this.expandSome(parents, signal);
