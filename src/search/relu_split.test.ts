@@ -138,7 +138,10 @@ describe('ReLU-split branch and bound', () => {
     expect(splitKind(big, { split: 'auto' })).toBe('relu');
     expect(splitKind(sig, { split: 'auto' })).toBe('input');
     expect(splitKind(small, { split: 'relu' })).toBe('relu');
-    expect(() => splitKind(sig, { split: 'relu' })).toThrow(/ReLU/);
+    // Sigmoid and Tanh split at their inflection point; a network with nothing to split is bad input.
+    expect(splitKind(sig, { split: 'relu' })).toBe('relu');
+    const linear = buildFromSpec(randomDense({ seed: 1, inputs: 30, widths: [], outputs: 2, act: 'Relu' }));
+    expect(() => splitKind(linear, { split: 'relu' })).toThrow(/ReLU/);
   });
 });
 
