@@ -155,6 +155,7 @@ describe.skipIf(!haveBenchmarks() || !existsSync(bench('mnistfc', 'onnx', 'mnist
     const t0 = performance.now();
     const w = await verify(net, readVnnlibFile(bench('mnistfc', 'vnnlib', 'prop_1_0.03.vnnlib')), { checkNet, timeout: 4 });
     expect(w.result).toBe('timeout');
-    expect((performance.now() - t0) / 1000).toBeLessThan(5.5);
+    // The timeout is honoured (a functional check, not a speed target: generous slack for a loaded machine).
+    expect((performance.now() - t0) / 1000).toBeLessThan(8);
   }, 120_000);
 });
