@@ -1,7 +1,6 @@
 import type { Network } from '../net/network.js';
 import { nextDown } from '../util/float.js';
 import { gamma, magnitude } from './fp.js';
-import { give, takeZeroed } from './scratch.js';
 import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { ForwardLinear, forwardIntermediate } from './forward_linear.js';
 import { prepare, unsupported, type PreparedNet } from './prepare.js';
@@ -86,8 +85,6 @@ export function backwardBound(
     const aOut = A[node.output];
     if (!aOut) continue;
     if (node.output !== target || !opts.record) A[node.output] = undefined;
-    // Consumed here: back to the scratch pool after this node (never the caller's A0, nor a recorded one).
-    const release = node.output !== target && !opts.record;
     const sizeOut = net.values[node.output].size;
     const rows = D * R;
     if (prep.kind[k] === 'affine') {
@@ -134,9 +131,8 @@ export function backwardBound(
           err[d * R + r] += g * e;
         }
       }
-      const gIns = node.inputs.map((i) => (A[i] ??= takeZeroed(rows * net.values[i].size)));
+      const gIns = node.inputs.map((i) => (A[i] ??= new Float64Array(rows * net.values[i].size)));
       node.kind.backward(node.params, [], aOut, aOut, gIns, rows);
-      if (release) give(aOut);
     } else if (prep.kind[k] === 'relax') {
       const vin = node.inputs[0];
       const lo = b.lo[vin]!, hi = b.hi[vin]!;
@@ -146,7 +142,7 @@ export function backwardBound(
         m = magnitude(lo, hi);
         opts.magCache?.set(k, m);
       }
-      const aIn = (A[vin] ??= takeZeroed(rows * sizeOut));
+      const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
       const sl = new Float64Array(sizeOut), bl = new Float64Array(sizeOut), su = new Float64Array(sizeOut), bu = new Float64Array(sizeOut);
       const alphas = opts.alphas?.get(k);
       const betaSign = opts.betas?.signs.get(k), betaVal = opts.betas?.values.get(k);
@@ -192,7 +188,6 @@ export function backwardBound(
         }
       }
       if (record) { record.aOut.set(k, aOut); record.lines.set(k, rec!); }
-      if (release) give(aOut);
     } else {
       unsupported(node, 'linear bound (CROWN)');
     }
@@ -354,7 +349,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
           const count = d1 - d0;
           if (maxNeed > 0) {
             const R = 2 * maxNeed;
-            const A0 = takeZeroed(count * R * size);
+            const A0 = new Float64Array(count * R * size);
             for (let d = d0; d < d1; d++) {
               need[d].forEach((j, i) => {
                 A0[((d - d0) * R + 2 * i) * size + j] = 1;
@@ -374,8 +369,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
               const sz = net.values[net.nodes[node].inputs[0]].size;
               magCache.set(node, a.subarray(d0 * sz, d1 * sz));
             }
-            const { lower, A: Ain } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
-            give(A0, Ain);
+            const { lower } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
             for (let d = d0; d < d1; d++) {
               need[d].forEach((j, i) => {
                 const l = lower[(d - d0) * R + 2 * i], u = -lower[(d - d0) * R + 2 * i + 1];

@@ -547,6 +547,7 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
     // Input splitting: each box's root bound first (many boxes are refuted there, and it costs a
     // fraction of the falsifier), then falsification on the boxes it leaves open.
     const inputProblems = relu ? [] : prop.disjuncts.map((dj) => new InputSplitProblem(net, checkNet, dj, s, deadline, start));
+    const falsifySettings = relu ? s.falsify : { ...s.falsify, ...s.falsifyInputSplit };
     // Falsification first, on every disjunct not refuted at its root.
     for (let k = 0; k < prop.disjuncts.length; k++) {
       if (!relu) {
@@ -555,11 +556,11 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
         if (root.refuted) continue;
         if (prop.disjuncts.length === 1 && s.falsifyAfter > 0) {
           // One box: its search may run first (see `falsifyAfter`).
-          inputProblems[k].deferFalsify(() => falsify(net, checkNet, prop.disjuncts[k], rng, { ...s.falsify, ...s.falsifyInputSplit }, deadline).cex, s.falsifyAfter);
+          inputProblems[k].deferFalsify(() => falsify(net, checkNet, prop.disjuncts[k], rng, falsifySettings, deadline).cex, s.falsifyAfter);
           continue;
         }
       }
-      const f = falsify(net, checkNet, prop.disjuncts[k], rng, relu ? s.falsify : { ...s.falsify, ...s.falsifyInputSplit }, deadline);
+      const f = falsify(net, checkNet, prop.disjuncts[k], rng, falsifySettings, deadline);
       if (f.cex) return { result: 'sat', counterexample: f.cex, bound: -Infinity, time_s: elapsed(), domains };
     }
     for (let k = 0; k < prop.disjuncts.length; k++) {

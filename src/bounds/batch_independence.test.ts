@@ -1,10 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Network } from '../net/network.js';
 import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain } from '../search/box_bounding.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import { Rng } from '../util/rng.js';
 import { buildFromSpec, randomDense, randomResidual } from '../../test/helpers/random_net.js';
-import { setPooling } from './scratch.js';
 
 /** Everything a bounded box carries that later steps read, as one flat list of numbers. */
 function fingerprint(r: BoxBatchResult, k: number): number[] {
@@ -44,8 +43,7 @@ function shuffled<T>(rng: Rng, xs: T[]): T[] {
   return a;
 }
 
-describe('scratch buffers on the bounding hot path', () => {
-  afterAll(() => setPooling(true));
+describe('bounds of a box do not depend on its batch', () => {
 
   const nets: [string, Network][] = [
     ['dense', buildFromSpec(randomDense({ seed: 11, inputs: 5, widths: [24, 24, 24, 24], outputs: 4, act: 'Relu' }))],
@@ -54,7 +52,7 @@ describe('scratch buffers on the bounding hot path', () => {
   ];
 
   for (const [name, net] of nets) {
-    it(`${name}: reused buffers give bit-identical bounds to fresh ones, in any order and batch size`, () => {
+    it(`${name}: bit-identical bounds bounded alone and in shuffled batches of any size`, () => {
       const rng = new Rng(7);
       const n = net.inputSize, m = net.outputSize;
       const lo = new Float64Array(n).fill(-1), hi = new Float64Array(n).fill(1);
@@ -65,8 +63,7 @@ describe('scratch buffers on the bounding hot path', () => {
       const dj: PropertyDisjunct = { box: { lo, hi }, outputs: [{ C: C0, d: d0, rows: m - 1, numOutputs: m }, { C: C1, d: Float64Array.of(-0.5), rows: 1, numOutputs: m }] };
       const rows = stackDisjunct(dj, m);
 
-      // Reference: fresh buffers only, one domain at a time; then children of some of them that inherit their bounds.
-      setPooling(false);
+      // Reference: one domain at a time; then children of some of them that inherit their bounds.
       const first = subBoxes(rng, lo, hi, 24);
       const firstRes = first.map((d) => boundBoxes(net, rows, [d], 'auto'));
       const children = firstRes.slice(0, 8).flatMap((r) => subBoxes(rng, r.bounded[0].domain.lo, r.bounded[0].domain.hi, 3, r.bounded[0].domain));
@@ -74,7 +71,6 @@ describe('scratch buffers on the bounding hot path', () => {
       const modes: ('auto' | 'forward')[] = doms.map((d) => (d.nodes && rng.next() < 0.5 ? 'forward' : 'auto'));
       const reference = doms.map((d, k) => fingerprint(boundBoxes(net, rows, [d], modes[k]), 0));
 
-      setPooling(true);
       for (let pass = 0; pass < 4; pass++) {
         const order = shuffled(rng, doms.map((_, k) => k));
         for (let at = 0; at < order.length; ) {
