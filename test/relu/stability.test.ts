@@ -75,8 +75,10 @@ describe('reluStability: no tier calls an unstable ReLU stable', () => {
       const tiers: ReluTier[] = seed % 3 === 0 ? ['ibp', 'crown', 'lp', 'milp'] : ['ibp', 'crown', 'lp'];
       let prev: StabilityResult | null = null;
       for (const method of tiers) {
-        // Some runs without the α-CROWN step, some with the LP solves cut by a zero budget.
-        const stab = await reluStability(net, region, { method, samples: 64, seed, ...(seed % 5 === 1 ? { alphaSteps: 0 } : seed % 5 === 2 ? { lpBudget: 0 } : {}) });
+        // Some runs without the α-CROWN step, some with the LP solves cut by a zero budget, some
+        // with the refuted sides tightened by LPs (LP-all) or not at all (default: α-CROWN).
+        const variant = seed % 5 === 1 ? { alphaSteps: 0 } : seed % 5 === 2 ? { lpBudget: 0 } : seed % 5 === 3 ? { tightenRefuted: 'lp' as const } : seed % 5 === 4 ? { tightenRefuted: 'none' as const } : {};
+        const stab = await reluStability(net, region, { method, samples: 64, seed, ...variant });
         const signs = sampledSigns(net, stab, lo, hi, new Rng(seed));
         checkSound(stab, signs, `seed ${seed} ${method}`);
         // Nested tiers: whatever the cheaper tier proved stays proved.
