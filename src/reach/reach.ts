@@ -115,7 +115,7 @@ function cpuMs(): number {
 /**
  * A signal that reads as aborted once the process's CPU time passes `cpuDeadline` (ms) or `outer`
  * is aborted. The bounding code reads it very often and a CPU-time query is a system call, so the
- * CPU time is read again only after 2 ms of wall time (CPU time advances no faster than wall time
+ * CPU time is read again only after 10 ms of wall time (CPU time advances no faster than wall time
  * on the one thread that bounds, so it overshoots by about that much at most).
  */
 function cpuDeadlineSignal(cpuDeadline: number, outer?: AbortSignal): AbortSignal {
@@ -125,7 +125,7 @@ function cpuDeadlineSignal(cpuDeadline: number, outer?: AbortSignal): AbortSigna
       if (outer?.aborted) return true;
       if (passed) return true;
       const now = performance.now();
-      if (now - checkedAt >= 2) { checkedAt = now; passed = cpuMs() >= cpuDeadline; }
+      if (now - checkedAt >= 10) { checkedAt = now; passed = cpuMs() >= cpuDeadline; }
       return passed;
     },
     get reason() { return outer?.aborted ? outer.reason : 'timeout'; },
