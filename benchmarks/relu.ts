@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeModel, readModel } from '../src/net/io.js';
 import type { Network } from '../src/net/network.js';
 import { pruneNetwork, sampledDifference } from '../src/relu/prune.js';
-import { reluStability, RELU_DEFAULTS, RELU_TIERS, type ReluTier, type StabilityResult } from '../src/relu/stability.js';
+import { reluStability, RELU_DEFAULTS, RELU_TIERS, type ReluSettings, type ReluTier, type StabilityResult } from '../src/relu/stability.js';
 import { ballRegion, boxRegion, vnnlibRegions, type Region } from '../src/spec/region.js';
 import { readVnnlibFile } from '../src/spec/vnnlib.js';
 
@@ -106,7 +106,7 @@ function save(r: Row): void {
 const countStable = (s: StabilityResult) => s.layers.reduce((a, L) => a + L.status.reduce((q, v) => q + (v !== 0 ? 1 : 0), 0), 0);
 
 /** Run the tiers up to `top` (each alone, so each time is the tier's own cost), prune with the top one. */
-async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}, lpBudget?: number): Promise<void> {
+async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}, lpBudget?: number, settings: Partial<ReluSettings> = {}): Promise<void> {
   if (done.has(key) && !redo.has(key)) return;
   redo.delete(key);
   const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, cpu: {}, tightenRefuted: RELU_DEFAULTS.tightenRefuted, milpTime: MILP_TIME, babShare: BAB_SHARE, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...(SOLVER !== 'glpk' ? { solver: SOLVER } : {}), ...extra };
@@ -114,7 +114,7 @@ async function measure(section: string, key: string, netName: string, net: Netwo
   const cpuSeconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
   for (const t of tiers) {
     const t0 = performance.now(), c0 = process.cpuUsage();
-    const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET, solver: SOLVER, babShare: BAB_SHARE });
+    const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET, solver: SOLVER, babShare: BAB_SHARE, ...settings });
     row.seconds[t] = (performance.now() - t0) / 1000;
     row.cpu![t] = cpuSeconds(process.cpuUsage(c0));
     row.stable[t] = countStable(st);
@@ -174,9 +174,11 @@ async function acasxu(): Promise<void> {
 }
 
 async function mnistfc(): Promise<void> {
-  for (const [n, p, tiers] of [['256x2', 'prop_0_0.03', RELU_TIERS], ['256x2', 'prop_1_0.05', RELU_TIERS], ['256x4', 'prop_0_0.03', RELU_TIERS], ['256x6', 'prop_0_0.03', ['ibp', 'crown', 'lp']]] as [string, string, ReluTier[]][]) {
+  // 256x6: lp only, its LP solves cut after 60 s (unbudgeted it did not finish in 35 min).
+  for (const [n, p, tiers, lpBudget] of [['256x2', 'prop_0_0.03', RELU_TIERS], ['256x2', 'prop_1_0.05', RELU_TIERS], ['256x4', 'prop_0_0.03', RELU_TIERS], ['256x6', 'prop_0_0.03', ['ibp', 'crown', 'lp'], 60]] as [string, string, ReluTier[], number?][]) {
     const net = readModel(join(BENCH, 'mnistfc', 'onnx', `mnist-net_${n}.onnx`));
-    await measure('mnistfc', `mnistfc/${n}/${p}`, `mnist-net_${n}`, net, vnnBox(join(BENCH, 'mnistfc', 'vnnlib', `${p}.vnnlib`), net), p, tiers);
+    const budget = lpBudget === undefined ? {} : { lpBudget };
+    await measure('mnistfc', `mnistfc/${n}/${p}`, `mnist-net_${n}`, net, vnnBox(join(BENCH, 'mnistfc', 'vnnlib', `${p}.vnnlib`), net), p, tiers, { note: lpBudget === undefined ? undefined : `lp: LP solves ≤ ${lpBudget} s` }, undefined, budget);
   }
 }
 
@@ -232,7 +234,7 @@ function writeTable(): void {
       const t = (k: ReluTier) => `${sec(r.seconds[k])}${r.cpu?.[k] !== undefined ? ` (${sec(r.cpu[k])})` : ''}`;
       const bud = budgeted ? `${r.stableLpBudget === undefined ? '—' : `${r.stableLpBudget}${m !== undefined ? ` (${pct(r.stableLpBudget, m)})` : ''}`} | ` : '';
       const tbud = budgeted ? `${r.secondsLpBudget === undefined ? '—' : `${sec(r.secondsLpBudget)} (${sec(r.cpuLpBudget)})`} | ` : '';
-      out.push(`| ${r.net} | ${r.region} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${bud}${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : `${r.milpTime ?? 20}${r.milpBudget !== undefined ? ` (≤ ${r.milpBudget} in all)` : ''}${r.solver ? ` ${r.solver}` : ''}${r.babShare ? `, ${r.babShare} bab` : ''}`} | ${t('ibp')} | ${t('crown')} | ${t('lp')} | ${tbud}${t('milp')} | ${r.relusAfter} | ${r.unitsRemoved}${r.folded ? ` (${r.folded})` : ''} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
+      out.push(`| ${r.net} | ${r.region}${r.note ? ` (${r.note})` : ''} | ${r.relus} | ${cell('ibp')} | ${cell('crown')} | ${cell('lp')} | ${bud}${r.stable.milp ?? '—'} | ${r.milpTimeouts ?? '—'} | ${r.stable.milp === undefined ? '—' : `${r.milpTime ?? 20}${r.milpBudget !== undefined ? ` (≤ ${r.milpBudget} in all)` : ''}${r.solver ? ` ${r.solver}` : ''}${r.babShare ? `, ${r.babShare} bab` : ''}`} | ${t('ibp')} | ${t('crown')} | ${t('lp')} | ${tbud}${t('milp')} | ${r.relusAfter} | ${r.unitsRemoved}${r.folded ? ` (${r.folded})` : ''} | ${r.bytesBefore} → ${r.bytesAfter} | ${r.roundingBound?.toExponential(2)} | ${r.sampledDiff?.toExponential(2)} |`);
     }
     const lpShare = rs.filter((r) => r.stable.milp !== undefined && r.stable.lp !== undefined);
     if (lpShare.length) {
