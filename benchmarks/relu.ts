@@ -7,6 +7,7 @@
  * --redo REGEX: measure the rows whose key matches again; --lp-budget s: the acasxu section's extra
  * lp run with its LP solves cut after s seconds (default 1); --bab-share f: share of each MILP side
  * first given to verify's input splitting on networks with ≤ 20 inputs (default 0.5).
+ * --models REGEX / --box-only: the leo section's model files to run, and only their [0,1]^784 rows.
  * --milp-time: limit per MILP side (default 20 s); --milp-budget: limit of one instance's whole
  * milp tier (default none; elements left are counted as timeouts).
  *
@@ -52,6 +53,10 @@ const REDO = opt('redo', '');
 const LP_BUDGET = Number(opt('lp-budget', '1'));
 /** Share of each MILP side given to verify's input splitting first (networks with ≤ 20 inputs). */
 const BAB_SHARE = Number(opt('bab-share', '0.5'));
+/** leo section: only the model files whose name matches this regular expression. */
+const MODELS = opt('models', '');
+/** leo section: skip the L∞-ball rows (only LEO's [0,1]^784 rows). */
+const BOX_ONLY = argv.includes('--box-only');
 
 interface Row {
   section: string;
@@ -72,6 +77,9 @@ interface Row {
   /** Stable ReLUs per ReLU node found by each tier (same order as the network's ReLU nodes), and the milp tier's timeouts per node. */
   perLayer?: Partial<Record<ReluTier, number[]>>;
   milpTimeoutsPerLayer?: number[];
+  /** Per ReLU node: stably active / inactive units found by the top tier. */
+  activePerLayer?: number[];
+  inactivePerLayer?: number[];
   /** The lp tier's setting for sides a witness refutes (rows before it existed: 'none'). */
   tightenRefuted?: string;
   /** Active units beyond the rank, folded away (LEO), part of unitsRemoved. */
@@ -132,6 +140,8 @@ async function measure(section: string, key: string, netName: string, net: Netwo
     row.cpuLpBudget = cpuSeconds(process.cpuUsage(c0));
     row.stableLpBudget = countStable(st);
   }
+  row.activePerLayer = last!.layers.map((L) => L.status.reduce((q, v) => q + (v === 1 ? 1 : 0), 0));
+  row.inactivePerLayer = last!.layers.map((L) => L.status.reduce((q, v) => q + (v === -1 ? 1 : 0), 0));
   const pr = pruneNetwork(net, last!);
   row.folded = pr.nodes.reduce((a, q) => a + q.folded, 0);
   row.relusAfter = pr.reluAfter;
@@ -185,7 +195,7 @@ async function mnistfc(): Promise<void> {
 async function leo(): Promise<void> {
   const dir = join(REPO, 'benchmarks', 'out', 'models');
   if (!existsSync(dir)) { console.log(`leo: no models in ${dir} (train them with scripts/train-mnist.ts --widths W,W --l1 λ)`); return; }
-  const files = readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.onnx') && (MODELS === '' || new RegExp(MODELS).test(f))).sort();
   const imgs = mnistImages(2);
   const load = (f: string) => {
     const net = readModel(join(dir, f));
@@ -198,7 +208,7 @@ async function leo(): Promise<void> {
     const lo = new Float64Array(784), hi = new Float64Array(784).fill(1);
     await measure('leo', `leo/${name}/box`, name, net, boxRegion(lo, hi), '[0,1]^784', ['ibp', 'crown', 'lp', 'milp'], extra);
   }
-  for (let i = 0; i < imgs.length; i++) {
+  for (let i = 0; i < (BOX_ONLY ? 0 : imgs.length); i++) {
     for (const eps of [0.02, 0.05]) {
       for (const f of files) {
         const { net, name, extra } = load(f);
@@ -264,12 +274,15 @@ function writeTable(): void {
   if (leoRows.length) {
     section('leo', 'LEO compression (l1-regularised MNIST networks of scripts/train-mnist.ts)');
     out.push('', 'Over [0,1]^784 beside LEO (Serra, Kumar, Ramalingam, CPAIOR 2020, Table 1: 31 networks per row, theirs; ours: one seeded network per row, same architecture and regularisation, our own training on the 10,000 digits of the `mnist` package):', '');
-    out.push('| network | test accuracy | ReLUs removed | units removed (LEO sense) | LEO: units removed | milp timeouts |');
-    out.push('|---|---:|---:|---:|---:|---:|');
+    out.push('| network | training | test accuracy | ReLUs removed | units removed (LEO sense) | LEO: units removed | active / inactive per layer | milp timeouts |');
+    out.push('|---|---|---:|---:|---:|---:|---|---:|');
     const leoRef: Record<string, string> = { '25-25-l1-0.001': '22 %', '50-50-l1-0.001': '29.4 %', '100-100-l1-0.0005': '30.8 % (97.14 % acc.)', '25-25-l1-0': '0 %', '50-50-l1-0': '0 %', '100-100-l1-0': '0 %' };
     for (const r of leoRows.filter((q) => q.region === '[0,1]^784')) {
       const k = Object.keys(leoRef).find((q) => r.net.includes(`relu-${q}-`));
-      out.push(`| ${r.net} | ${r.accuracy ?? '—'} | ${pct(r.relus - (r.relusAfter ?? r.relus), r.relus)} | ${pct(r.unitsRemoved, r.relus)} | ${k ? leoRef[k] : '—'} | ${r.milpTimeouts ?? '—'} |`);
+      const recipe = /-leo(?:-e(\d+))?(?:-b(\d+))?-/.exec(r.net);
+      const training = recipe ? `LEO's: SGD, ${recipe[1] ?? 120} epochs, batch ${recipe[2] ?? 128}` : 'Adam, 20 epochs, ±1 px shifts';
+      const perLayer = r.activePerLayer && r.inactivePerLayer ? r.activePerLayer.map((a, i) => `${a} / ${r.inactivePerLayer![i]}`).join(' · ') : '—';
+      out.push(`| ${r.net} | ${training} | ${r.accuracy ?? '—'} | ${pct(r.relus - (r.relusAfter ?? r.relus), r.relus)} | ${pct(r.unitsRemoved, r.relus)} | ${k ? leoRef[k] : '—'} | ${perLayer} | ${r.milpTimeouts ?? '—'} |`);
     }
   }
   mkdirSync(dirname(TABLE), { recursive: true });

