@@ -72,6 +72,16 @@ export interface RadiusSettings {
    * raised the lower bound by 0.7 %, verify's took 45 s and raised it by 20 %.
    */
   alphaBeforeVerify: boolean;
+  /**
+   * `verify`'s first call asks for a proof at `targetRatio`·upper (the ratio the search aims at)
+   * instead of stepping up from the lower bound, when CROWN's radius is already at least
+   * `targetMinCrownRatio`·upper (then the target is within reach often enough to pay for a
+   * failed call). After it, verify steps up as usual (from the target when it was proved, below
+   * it otherwise). 0 = off. Default 0.9.
+   */
+  targetRatio: number;
+  /** See `targetRatio`. Default 0.65 (round 2 on the bundled example: the images that reached 0.9 had CROWN/upper 0.70–0.94, those that stalled below 0.7 had 0.42–0.58). */
+  targetMinCrownRatio: number;
   /** PGD steps at every radius a prover fails to prove (0 = none). Default 20. */
   pgdOnFailure: number;
   /**
@@ -100,6 +110,8 @@ export const RADIUS_DEFAULTS: RadiusSettings = {
   splitCallTimeout: 10,
   splitStep: 0.3,
   alphaBeforeVerify: false,
+  targetRatio: 0.9,
+  targetMinCrownRatio: 0.65,
   pgdOnFailure: 20,
   lipschitzRadii: 2,
   attackShare: 0.2,
@@ -127,6 +139,11 @@ export interface RadiusQuestion {
   C: Float64Array;
   /** The ball ∩ box at radius r as a bounding region (box hull rounded outward, ball attached for L2/L1). */
   region(r: number): BatchRegion;
+  /**
+   * Wall-clock seconds per budget second (1 unless the budget counts CPU seconds on a shared
+   * machine): provers multiply their own per-call wall-clock limits by it.
+   */
+  wallPerBudgetSecond(): number;
 }
 
 /**
@@ -168,6 +185,15 @@ export interface RadiusOptions {
   eps?: number;
   /** Seconds for the whole run (anytime: the interval so far is returned). Default: none. */
   timeout?: number;
+  /**
+   * Count `timeout` in CPU seconds of this process (`process.cpuUsage`, every thread) instead of
+   * wall-clock seconds, so that a budget means the same work on a machine shared with other jobs.
+   * The provers' calls still get wall-clock limits (their own clocks): the per-call limits are
+   * stretched by the ratio wall / CPU time measured so far in this run (at most 8×), and the
+   * overall budget is checked in CPU time between calls. The attacks before the bisection keep
+   * their wall-clock share. Default false.
+   */
+  cpuClock?: boolean;
   /** Only these input coordinates may change (a feature); default: all. */
   free?: number[];
   settings?: Partial<RadiusSettings>;
@@ -198,7 +224,10 @@ export interface RadiusResult {
   certified: boolean;
   /** The largest radius proved by CROWN alone (for comparison). */
   crownLower: number;
+  /** Wall-clock seconds. */
   time_s: number;
+  /** CPU seconds of this process during the run (every thread). */
+  cpu_s: number;
   trace: RadiusTracePoint[];
   /** With `mcts`: the distance of the closest witness MCTS found itself (Infinity: none). */
   mctsUpper?: number;
@@ -393,7 +422,7 @@ export class SplitProver implements RadiusProver {
       outputs.push({ C: q.C.slice(k * m, (k + 1) * m), d: new Float64Array(1), rows: 1, numOutputs: m });
     }
     const prop: Property = { numInputs: q.net.inputSize, numOutputs: m, disjuncts: [{ box: { lo: region.lo, hi: region.hi }, outputs }] };
-    const timeout = Math.max(0.05, Math.min(this.callTimeout, timeLeft));
+    const timeout = Math.max(0.05, Math.min(this.callTimeout * q.wallPerBudgetSecond(), timeLeft));
     const v = await verify(q.net, prop, { timeout, settings: { workers: 1, falsify: q.free.length <= this.maxInputs ? SPLIT_FALSIFY : RELU_SPLIT_FALSIFY }, checkNet: this.checkNet, signal });
     if (v.result === 'unsat') return { proved: true };
     if (v.result === 'sat' && v.counterexample) {
@@ -434,6 +463,12 @@ export async function lipschitzRadius(q: RadiusQuestion, top: number, tries: num
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** CPU milliseconds of this process so far (every thread). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 /** The admissible box: the domain (or ±∞) with every non-free coordinate fixed at x0. */
 function admissibleBox(x0: Float64Array, domain: { lo: Float64Array; hi: Float64Array } | undefined, free: number[]): InputBox {
@@ -492,11 +527,22 @@ function checkInputs(net: Network, x0: ArrayLike<number>, o: RadiusOptions) {
  */
 export async function radius(net: Network, x0In: ArrayLike<number>, opts: RadiusOptions = {}): Promise<RadiusResult> {
   const start = performance.now();
+  const cpuStart = cpuMs();
   const { x: x0, norm, eps, domain, free } = checkInputs(net, x0In, opts);
   const s = resolveSettings('radius', RADIUS_DEFAULTS, {}, undefined, opts.settings);
   const checkNet = opts.checkNet ?? net;
-  const deadline = opts.timeout !== undefined ? start + opts.timeout * 1000 : Infinity;
+  // The budget's clock: wall time, or this process's CPU time (ms).
+  const clock = opts.cpuClock ? cpuMs : () => performance.now();
+  const deadline = opts.timeout !== undefined ? clock() + opts.timeout * 1000 : Infinity;
   const elapsed = () => (performance.now() - start) / 1000;
+  /** Wall seconds per budget second so far (≥ 1, at most 8; 1 on the wall clock or before 0.5 s of CPU time). */
+  const wallPerBudgetSecond = () => {
+    if (!opts.cpuClock) return 1;
+    const cpu = cpuMs() - cpuStart;
+    return cpu < 500 ? 1 : Math.min(8, Math.max(1, (performance.now() - start) / cpu));
+  };
+  /** Seconds of the budget left, in wall-clock seconds for the provers' own timers. */
+  const wallLeft = () => ((deadline - clock()) / 1000) * wallPerBudgetSecond();
   const m = net.outputSize, n = net.inputSize;
   const y0 = forward(checkNet, x0, 1);
   let pred = 0;
@@ -513,7 +559,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   };
   const result = (certified: boolean, extra?: string): RadiusResult => ({
     label, norm, lower, upper: certified ? Infinity : upper, adversarial: certified ? null : best,
-    gap: certified ? 0 : upper - lower, certified, crownLower, time_s: elapsed(), trace, ...(extra ? { note: extra } : {}),
+    gap: certified ? 0 : upper - lower, certified, crownLower, time_s: elapsed(), cpu_s: (cpuMs() - cpuStart) / 1000, trace, ...(extra ? { note: extra } : {}),
     ...(mctsUpper !== undefined ? { mctsUpper } : {}),
   });
   const take = (w: AdversarialExample | null | undefined) => {
@@ -529,7 +575,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   const rDomain = farthestDistance(x0, box, norm);
   // Upper: the attacks first, so the bisection has a bracket; they get at most `attackShare`
   // of the time (on a busy machine they must not eat the provers' share).
-  const attackDeadline = Number.isFinite(deadline) ? start + s.attackShare * (deadline - start) : Infinity;
+  const attackDeadline = opts.timeout !== undefined ? start + s.attackShare * opts.timeout * 1000 : Infinity;
   take(linearRegionAttack(checkNet, x0, label, norm, box, rng, s.attack, attackDeadline));
   note('attack: linear regions');
   const guess = Number.isFinite(upper) ? upper : Number.isFinite(rDomain) ? rDomain : 1;
@@ -554,6 +600,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
       }
       return norm === 'inf' ? { batch: 1, lo, hi } : { batch: 1, lo, hi, ball: { center: x0, radius: r, norm } };
     },
+    wallPerBudgetSecond,
   };
   const split = new SplitProver(s.splitMaxInputs, s.splitCallTimeout, checkNet, s.reluSplitting, s.splitStep);
   const splitApplies = split.applies(question);
@@ -573,7 +620,7 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
   const closed = () => upper - lower <= eps || certified || opts.signal?.aborted;
   // The first prover (CROWN, a fraction of a second per call) gets one call even past the deadline.
   let calls = 0;
-  const done = () => closed() || (performance.now() >= deadline && calls > 0);
+  const done = () => closed() || (clock() >= deadline && calls > 0);
   for (const prover of provers) {
     if (done()) break;
     // The smallest radius this prover failed at (it will fail above it too, as far as we know).
@@ -583,11 +630,12 @@ export async function radius(net: Network, x0In: ArrayLike<number>, opts: Radius
       let r: number;
       if (!Number.isFinite(failed)) r = lower > 0 ? 2 * lower : 1; // no bracket yet: grow
       else if (first && !Number.isFinite(upper) && failed === rDomain) r = rDomain; // try to certify the whole domain
+      else if (first && prover === split && s.targetRatio > 0 && Number.isFinite(upper) && lower >= s.targetMinCrownRatio * upper && s.targetRatio * upper - lower > 0.25 * eps) r = s.targetRatio * upper; // the target first
       else r = lower + (prover.step ?? 0.5) * (failed - lower);
       first = false;
       if (!(r > lower) || !(failed - lower > 0.25 * eps)) break;
       calls++;
-      const ans = await prover.prove(question, r, (deadline - performance.now()) / 1000, opts.signal);
+      const ans = await prover.prove(question, r, wallLeft(), opts.signal);
       if (ans.proved) {
         lower = r;
         if (r >= rDomain) certified = true;
