@@ -59,6 +59,113 @@ export interface BetaTerms {
 /** Per-element error weights of the affine step (grown as needed; one thread, used within one step). */
 let scratchW = new Float64Array(64);
 
+/** One domain's relaxation lines and live elements per element count (backwardBound is not re-entrant). */
+const scratchLines = new Map<number, { sl: Float64Array; bl: Float64Array; su: Float64Array; bu: Float64Array; live: Int32Array }>();
+function linesScratch(size: number) {
+  let t = scratchLines.get(size);
+  if (!t) {
+    t = { sl: new Float64Array(size), bl: new Float64Array(size), su: new Float64Array(size), bu: new Float64Array(size), live: new Int32Array(size) };
+    scratchLines.set(size, t);
+  }
+  return t;
+}
+
+/**
+ * The affine step's terms for rows aOut (D × R × size): bias += A·offset, err += γ·|A|·(|J|·m_in +
+ * |offset|) per domain and row (a zero coefficient is skipped where a factor is not finite).
+ */
+function affineTerms(aOut: Float64Array, off: Float64Array, absOff: Float64Array, absFm: Float64Array, D: number, R: number, sizeOut: number, bias: Float64Array, err: Float64Array): void {
+  const g = gamma(sizeOut + 1);
+  let offFinite = true;
+  for (let j = 0; j < sizeOut; j++) if (!Number.isFinite(off[j])) offFinite = false;
+  const w = scratchW.length >= sizeOut ? scratchW : (scratchW = new Float64Array(sizeOut));
+  for (let d = 0; d < D; d++) {
+    const fo = d * sizeOut;
+    let finite = offFinite;
+    for (let j = 0; j < sizeOut; j++) {
+      w[j] = absFm[fo + j] + absOff[j];
+      if (!Number.isFinite(w[j])) finite = false;
+    }
+    for (let r = 0; r < R; r++) {
+      const ro = (d * R + r) * sizeOut;
+      let s = 0, e = 0;
+      if (finite) {
+        // A zero coefficient adds +0 to both sums when every factor is finite: the same sums
+        // as skipping it, without a hard-to-predict branch per element.
+        for (let j = 0; j < sizeOut; j++) {
+          const a = aOut[ro + j];
+          s += a * off[j];
+          e += Math.abs(a) * w[j];
+        }
+      } else {
+        for (let j = 0; j < sizeOut; j++) {
+          const a = aOut[ro + j];
+          if (a === 0) continue; // 0·∞ would be NaN
+          s += a * off[j];
+          e += Math.abs(a) * w[j];
+        }
+      }
+      bias[d * R + r] += s;
+      err[d * R + r] += g * e;
+    }
+  }
+}
+
+/**
+ * Through an elementwise relaxation, rows [row0, row0 + count) (one domain, lines sl/bl/su/bu
+ * of its live elements): each coefficient picks the lower line when positive, the upper when
+ * negative; aIn += the new coefficients, bias += the lines' constants, err += γ·(|c|·m + |t|).
+ */
+function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array): void {
+  for (let i = row0; i < row0 + count; i++) {
+    const ro = i * size;
+    let s = 0, e = 0;
+    for (let q = 0; q < nLive; q++) {
+      const j = live[q];
+      const a = aOut[ro + j];
+      if (a === 0) continue;
+      let c: number, t: number;
+      if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
+      aIn[ro + j] += c;
+      s += t;
+      e += Math.abs(c) * m[mo + j] + Math.abs(t);
+    }
+    bias[i] += s;
+    err[i] += g * e;
+  }
+}
+
+/**
+ * relaxRows for a relaxation that is the only reader of an affine node's output, with that
+ * node's terms (offset `offA`, error weights `wA` = |J|·m_in + |offset|, γ `gA`) added from the
+ * final coefficients: aIn must be all zero on entry (it is then set, not added to).
+ */
+function relaxRowsFused(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array, offA: Float64Array, wA: Float64Array, gA: number): void {
+  for (let i = row0; i < row0 + count; i++) {
+    const ro = i * size;
+    let s = 0, e = 0, sA = 0, eA = 0;
+    for (let q = 0; q < nLive; q++) {
+      const j = live[q];
+      const a = aOut[ro + j];
+      if (a === 0) continue;
+      let c: number, t: number;
+      if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
+      aIn[ro + j] = c;
+      s += t;
+      e += Math.abs(c) * m[mo + j] + Math.abs(t);
+      // A zero coefficient would add +0 (finite factors) or NaN (0·∞): skipped either way.
+      if (c !== 0) {
+        sA += c * offA[j];
+        eA += Math.abs(c) * wA[j];
+      }
+    }
+    bias[i] += s;
+    err[i] += g * e;
+    bias[i] += sA;
+    err[i] += gA * eA;
+  }
+}
+
 /**
  * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
  * value the propagation passes (`b` must hold the inputs of every nonlinear op before target).
@@ -80,6 +187,20 @@ export function backwardBound(
   const err = new Float64Array(D * R);
   const record: BackwardRecord | undefined = opts.record ? { aOut: new Map(), lines: new Map() } : undefined;
   const last = prep.producer[target];
+  // |J|·m_in of affine node k: depends only on its input bounds, final once computed (cached per bounding call).
+  const absForwardOf = (k: number): Float64Array => {
+    let absFm = opts.absCache?.get(k);
+    if (!absFm) {
+      const node = net.nodes[k];
+      const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
+      absFm = new Float64Array(D * net.values[node.output].size);
+      node.kind.absForward!(node.params, mIn, absFm, D);
+      opts.absCache?.set(k, absFm);
+    }
+    return absFm;
+  };
+  // Affine nodes whose bias and rounding terms the relax node after them already added (see below).
+  const termsDone = new Uint8Array(net.nodes.length);
   for (let k = last; k >= 0; k--) {
     const node = net.nodes[k];
     const aOut = A[node.output];
@@ -88,49 +209,7 @@ export function backwardBound(
     const sizeOut = net.values[node.output].size;
     const rows = D * R;
     if (prep.kind[k] === 'affine') {
-      const off = prep.offset[k]!, absOff = prep.absOffset[k]!;
-      // |J|·m_in depends only on the input bounds, final once computed: cached per bounding call.
-      let absFm = opts.absCache?.get(k);
-      if (!absFm) {
-        const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
-        absFm = new Float64Array(D * sizeOut);
-        node.kind.absForward!(node.params, mIn, absFm, D);
-        opts.absCache?.set(k, absFm);
-      }
-      const g = gamma(sizeOut + 1);
-      let offFinite = true;
-      for (let j = 0; j < sizeOut; j++) if (!Number.isFinite(off[j])) offFinite = false;
-      const w = scratchW.length >= sizeOut ? scratchW : (scratchW = new Float64Array(sizeOut));
-      for (let d = 0; d < D; d++) {
-        const fo = d * sizeOut;
-        let finite = offFinite;
-        for (let j = 0; j < sizeOut; j++) {
-          w[j] = absFm[fo + j] + absOff[j];
-          if (!Number.isFinite(w[j])) finite = false;
-        }
-        for (let r = 0; r < R; r++) {
-          const ro = (d * R + r) * sizeOut;
-          let s = 0, e = 0;
-          if (finite) {
-            // A zero coefficient adds +0 to both sums when every factor is finite: the same sums
-            // as skipping it, without a hard-to-predict branch per element.
-            for (let j = 0; j < sizeOut; j++) {
-              const a = aOut[ro + j];
-              s += a * off[j];
-              e += Math.abs(a) * w[j];
-            }
-          } else {
-            for (let j = 0; j < sizeOut; j++) {
-              const a = aOut[ro + j];
-              if (a === 0) continue; // 0·∞ would be NaN
-              s += a * off[j];
-              e += Math.abs(a) * w[j];
-            }
-          }
-          bias[d * R + r] += s;
-          err[d * R + r] += g * e;
-        }
-      }
+      if (!termsDone[k]) affineTerms(aOut, prep.offset[k]!, prep.absOffset[k]!, absForwardOf(k), D, R, sizeOut, bias, err);
       const gIns = node.inputs.map((i) => (A[i] ??= new Float64Array(rows * net.values[i].size)));
       node.kind.backward(node.params, [], aOut, aOut, gIns, rows);
     } else if (prep.kind[k] === 'relax') {
@@ -142,14 +221,23 @@ export function backwardBound(
         m = magnitude(lo, hi);
         opts.magCache?.set(k, m);
       }
-      const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
-      const sl = new Float64Array(sizeOut), bl = new Float64Array(sizeOut), su = new Float64Array(sizeOut), bu = new Float64Array(sizeOut);
-      const alphas = opts.alphas?.get(k);
       const betaSign = opts.betas?.signs.get(k), betaVal = opts.betas?.values.get(k);
+      // When this node is the only reader of an affine node's output, the coefficients it writes
+      // are final: that node's bias and rounding terms (the same sums over the same elements in
+      // the same order, zeros skipped) are added here, saving a pass over them.
+      const pk = prep.producer[vin];
+      const fused = pk >= 0 && prep.kind[pk] === 'affine' && prep.consumers[vin] === 1 && A[vin] === undefined && !(betaSign && betaVal);
+      const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
+      const { sl, bl, su, bu, live } = linesScratch(sizeOut);
+      const alphas = opts.alphas?.get(k);
       const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
       const g = gamma(sizeOut + 1);
-      // Elements whose lines are all zero (an inactive ReLU) pass nothing back: skipped.
-      const live = new Int32Array(sizeOut);
+      const fusedTerms = fused ? { off: prep.offset[pk]!, absOff: prep.absOffset[pk]!, absFm: absForwardOf(pk), g: gamma(sizeOut + 1) } : null;
+      if (fused) termsDone[pk] = 1;
+      if (fused && scratchW.length < sizeOut) scratchW = new Float64Array(sizeOut);
+      const wA = scratchW;
+      // Rows sharing one set of lines go through the kernel together (without α: all of a domain's rows).
+      const perRow = !!alphas || !!rec || !!(betaSign && betaVal);
       for (let d = 0; d < D; d++) {
         const lo_d = lo.subarray(d * sizeOut, (d + 1) * sizeOut), hi_d = hi.subarray(d * sizeOut, (d + 1) * sizeOut);
         let nLive = sizeOut;
@@ -158,33 +246,29 @@ export function backwardBound(
           nLive = 0;
           for (let j = 0; j < sizeOut; j++) if (sl[j] !== 0 || bl[j] !== 0 || su[j] !== 0 || bu[j] !== 0) live[nLive++] = j;
         } else for (let j = 0; j < sizeOut; j++) live[j] = j;
-        for (let r = 0; r < R; r++) {
+        if (fusedTerms) {
+          const fo = d * sizeOut, { absFm, absOff } = fusedTerms;
+          for (let j = 0; j < sizeOut; j++) wA[j] = absFm[fo + j] + absOff[j];
+        }
+        for (let r = 0; r < R; r += perRow ? 1 : R) {
           const ro = (d * R + r) * sizeOut;
           if (alphas) node.kind.relax!(node.params, lo_d, hi_d, alphas.subarray(ro, ro + sizeOut), sl, bl, su, bu);
           if (rec) { rec.sl.set(sl, ro); rec.bl.set(bl, ro); rec.su.set(su, ro); rec.bu.set(bu, ro); }
-          let s = 0, e = 0;
-          for (let q = 0; q < nLive; q++) {
-            const j = live[q];
-            const a = aOut[ro + j];
-            if (a === 0) continue;
-            let c: number, t: number;
-            if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
-            aIn[ro + j] += c;
-            s += t;
-            e += Math.abs(c) * m[d * sizeOut + j] + Math.abs(t);
-          }
+          const count = perRow ? 1 : R;
+          if (fusedTerms) relaxRowsFused(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err, fusedTerms.off, wA, fusedTerms.g);
+          else relaxRows(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err);
           if (betaSign && betaVal) {
             // The split terms −s_j·β_j·z_j (the rounding of the sum charged like the line's term).
             const so = d * sizeOut;
+            let e = 0;
             for (let j = 0; j < sizeOut; j++) {
               const sg = betaSign[so + j], bv = betaVal[ro + j];
               if (sg === 0 || !(bv > 0)) continue;
               aIn[ro + j] -= sg * bv;
               e += bv * m[so + j];
             }
+            err[d * R + r] += g * e;
           }
-          bias[d * R + r] += s;
-          err[d * R + r] += g * e;
         }
       }
       if (record) { record.aOut.set(k, aOut); record.lines.set(k, rec!); }
