@@ -228,7 +228,7 @@ describe('verify: timeout', () => {
     // ACAS Xu 1_2 prop_2 is sat and found by the search; small batches keep a second batch in
     // flight on the worker when the counterexample turns up. The pool was closed then, but a
     // chunk sent to the stopped worker kept a 5 s stall timer alive after the answer was out.
-    const r = await verify(bench('acasxu', 'onnx', 'ACASXU_run2a_1_2_batch_2000.onnx'), bench('acasxu', 'vnnlib', 'prop_2.vnnlib'), '--json', '--workers', '2', '--set', 'batch=8', '--set', 'poolAfter=0');
+    const r = await verify(bench('acasxu', 'onnx', 'ACASXU_run2a_1_2_batch_2000.onnx'), bench('acasxu', 'vnnlib', 'prop_2.vnnlib'), '--json', '--workers', '2', '--set', 'inputBatch=8', '--set', 'poolAfter=0');
     expect(r.code, r.stderr).toBe(0);
     const o = JSON.parse(r.stdout);
     expect(o.result).toBe('sat');
