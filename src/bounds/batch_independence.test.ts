@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Network } from '../net/network.js';
+import { releasePooledCoefficients } from './crown.js';
+import { releaseForwardTemporaries } from './forward_linear.js';
 import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain } from '../search/box_bounding.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import { Rng } from '../util/rng.js';
@@ -43,7 +45,7 @@ function shuffled<T>(rng: Rng, xs: T[]): T[] {
   return a;
 }
 
-describe('bounds of a box do not depend on its batch', () => {
+describe('bounds of a box do not depend on its batch nor on reused workspaces', () => {
 
   const nets: [string, Network][] = [
     ['dense', buildFromSpec(randomDense({ seed: 11, inputs: 5, widths: [24, 24, 24, 24], outputs: 4, act: 'Relu' }))],
@@ -52,7 +54,7 @@ describe('bounds of a box do not depend on its batch', () => {
   ];
 
   for (const [name, net] of nets) {
-    it(`${name}: bit-identical bounds bounded alone and in shuffled batches of any size`, () => {
+    it(`${name}: bit-identical bounds bounded alone on fresh buffers and in shuffled batches of any size on reused ones`, () => {
       const rng = new Rng(7);
       const n = net.inputSize, m = net.outputSize;
       const lo = new Float64Array(n).fill(-1), hi = new Float64Array(n).fill(1);
@@ -69,7 +71,13 @@ describe('bounds of a box do not depend on its batch', () => {
       const children = firstRes.slice(0, 8).flatMap((r) => subBoxes(rng, r.bounded[0].domain.lo, r.bounded[0].domain.hi, 3, r.bounded[0].domain));
       const doms = [...first, ...children];
       const modes: ('auto' | 'forward')[] = doms.map((d) => (d.nodes && rng.next() < 0.5 ? 'forward' : 'auto'));
-      const reference = doms.map((d, k) => fingerprint(boundBoxes(net, rows, [d], modes[k]), 0));
+      // The reference: each domain alone, every pooled buffer dropped first (fresh workspaces);
+      // the passes below run on the buffers earlier calls left behind.
+      const reference = doms.map((d, k) => {
+        releasePooledCoefficients();
+        releaseForwardTemporaries();
+        return fingerprint(boundBoxes(net, rows, [d], modes[k]), 0);
+      });
 
       for (let pass = 0; pass < 4; pass++) {
         const order = shuffled(rng, doms.map((_, k) => k));

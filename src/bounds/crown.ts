@@ -59,6 +59,145 @@ export interface BetaTerms {
 /** Per-element error weights of the affine step (grown as needed; one thread, used within one step). */
 let scratchW = new Float64Array(64);
 
+/** One domain's relaxation lines and live elements per element count (backwardBound is not re-entrant). */
+const scratchLines = new Map<number, { sl: Float64Array; bl: Float64Array; su: Float64Array; bu: Float64Array; live: Int32Array }>();
+function linesScratch(size: number) {
+  let t = scratchLines.get(size);
+  if (!t) {
+    t = { sl: new Float64Array(size), bl: new Float64Array(size), su: new Float64Array(size), bu: new Float64Array(size), live: new Int32Array(size) };
+    scratchLines.set(size, t);
+  }
+  return t;
+}
+
+/**
+ * The affine step's terms for rows aOut (D × R × size): bias += A·offset, err += γ·|A|·(|J|·m_in +
+ * |offset|) per domain and row (a zero coefficient is skipped where a factor is not finite).
+ */
+function affineTerms(aOut: Float64Array, off: Float64Array, absOff: Float64Array, absFm: Float64Array, D: number, R: number, sizeOut: number, bias: Float64Array, err: Float64Array): void {
+  const g = gamma(sizeOut + 1);
+  let offFinite = true;
+  for (let j = 0; j < sizeOut; j++) if (!Number.isFinite(off[j])) offFinite = false;
+  const w = scratchW.length >= sizeOut ? scratchW : (scratchW = new Float64Array(sizeOut));
+  for (let d = 0; d < D; d++) {
+    const fo = d * sizeOut;
+    let finite = offFinite;
+    for (let j = 0; j < sizeOut; j++) {
+      w[j] = absFm[fo + j] + absOff[j];
+      if (!Number.isFinite(w[j])) finite = false;
+    }
+    for (let r = 0; r < R; r++) {
+      const ro = (d * R + r) * sizeOut;
+      let s = 0, e = 0;
+      if (finite) {
+        // A zero coefficient adds +0 to both sums when every factor is finite: the same sums
+        // as skipping it, without a hard-to-predict branch per element.
+        for (let j = 0; j < sizeOut; j++) {
+          const a = aOut[ro + j];
+          s += a * off[j];
+          e += Math.abs(a) * w[j];
+        }
+      } else {
+        for (let j = 0; j < sizeOut; j++) {
+          const a = aOut[ro + j];
+          if (a === 0) continue; // 0·∞ would be NaN
+          s += a * off[j];
+          e += Math.abs(a) * w[j];
+        }
+      }
+      bias[d * R + r] += s;
+      err[d * R + r] += g * e;
+    }
+  }
+}
+
+/**
+ * Through an elementwise relaxation, rows [row0, row0 + count) (one domain, lines sl/bl/su/bu
+ * of its live elements): each coefficient picks the lower line when positive, the upper when
+ * negative; aIn += the new coefficients, bias += the lines' constants, err += γ·(|c|·m + |t|).
+ */
+function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array): void {
+  for (let i = row0; i < row0 + count; i++) {
+    const ro = i * size;
+    let s = 0, e = 0;
+    for (let q = 0; q < nLive; q++) {
+      const j = live[q];
+      const a = aOut[ro + j];
+      if (a === 0) continue;
+      let c: number, t: number;
+      if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
+      aIn[ro + j] += c;
+      s += t;
+      e += Math.abs(c) * m[mo + j] + Math.abs(t);
+    }
+    bias[i] += s;
+    err[i] += g * e;
+  }
+}
+
+/**
+ * relaxRows for a relaxation that is the only reader of an affine node's output, with that
+ * node's terms (offset `offA`, error weights `wA` = |J|·m_in + |offset|, γ `gA`) added from the
+ * final coefficients: aIn must be all zero on entry (it is then set, not added to).
+ */
+function relaxRowsFused(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array, offA: Float64Array, wA: Float64Array, gA: number): void {
+  for (let i = row0; i < row0 + count; i++) {
+    const ro = i * size;
+    let s = 0, e = 0, sA = 0, eA = 0;
+    for (let q = 0; q < nLive; q++) {
+      const j = live[q];
+      const a = aOut[ro + j];
+      if (a === 0) continue;
+      let c: number, t: number;
+      if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
+      aIn[ro + j] = c;
+      s += t;
+      e += Math.abs(c) * m[mo + j] + Math.abs(t);
+      // A zero coefficient would add +0 (finite factors) or NaN (0·∞): skipped either way.
+      if (c !== 0) {
+        sA += c * offA[j];
+        eA += Math.abs(c) * wA[j];
+      }
+    }
+    bias[i] += s;
+    err[i] += g * e;
+    bias[i] += sA;
+    err[i] += gA * eA;
+  }
+}
+
+/**
+ * Coefficient buffers of finished backward steps, by power-of-two capacity, reused by later
+ * steps and calls (one thread each; backwardBound is not re-entrant): the passes otherwise
+ * allocate hundreds of kilobytes per domain, off the JS heap, and every few tens of megabytes of
+ * that forces a full garbage collection. A buffer handed out is a zeroed view of exactly the
+ * length asked for.
+ */
+const freeCoefficients: Float64Array[][] = [];
+const POOLED_PER_CAPACITY = 8, POOLED_MAX_LENGTH = 1 << 20;
+function takeCoefficients(length: number): Float64Array {
+  if (length > POOLED_MAX_LENGTH || length === 0) return new Float64Array(length);
+  const cls = 32 - Math.clz32(length - 1);
+  const buf = freeCoefficients[cls]?.pop();
+  if (buf) {
+    const view = buf.subarray(0, length);
+    view.fill(0);
+    return view;
+  }
+  return new Float64Array(1 << cls).subarray(0, length);
+}
+/** Drop every pooled buffer: the next passes run on freshly allocated ones (tests compare both). */
+export function releasePooledCoefficients(): void {
+  freeCoefficients.length = 0;
+}
+function giveCoefficients(a: Float64Array): void {
+  const capacity = a.buffer.byteLength / 8;
+  if (capacity > POOLED_MAX_LENGTH || a.byteOffset !== 0 || (capacity & (capacity - 1)) !== 0) return;
+  const cls = 31 - Math.clz32(capacity);
+  const list = (freeCoefficients[cls] ??= []);
+  if (list.length < POOLED_PER_CAPACITY) list.push(new Float64Array(a.buffer));
+}
+
 /**
  * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
  * value the propagation passes (`b` must hold the inputs of every nonlinear op before target).
@@ -80,58 +219,32 @@ export function backwardBound(
   const err = new Float64Array(D * R);
   const record: BackwardRecord | undefined = opts.record ? { aOut: new Map(), lines: new Map() } : undefined;
   const last = prep.producer[target];
+  // |J|·m_in of affine node k: depends only on its input bounds, final once computed (cached per bounding call).
+  const absForwardOf = (k: number): Float64Array => {
+    let absFm = opts.absCache?.get(k);
+    if (!absFm) {
+      const node = net.nodes[k];
+      const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
+      absFm = new Float64Array(D * net.values[node.output].size);
+      node.kind.absForward!(node.params, mIn, absFm, D);
+      opts.absCache?.set(k, absFm);
+    }
+    return absFm;
+  };
+  // Affine nodes whose bias and rounding terms the relax node after them already added (see below).
+  const termsDone = new Uint8Array(net.nodes.length);
   for (let k = last; k >= 0; k--) {
     const node = net.nodes[k];
     const aOut = A[node.output];
     if (!aOut) continue;
     if (node.output !== target || !opts.record) A[node.output] = undefined;
+    // Buffers this pass allocated (not the caller's rows, not a recorded one) go back after the step.
+    const reusable = node.output !== target && !(record && prep.kind[k] === 'relax');
     const sizeOut = net.values[node.output].size;
     const rows = D * R;
     if (prep.kind[k] === 'affine') {
-      const off = prep.offset[k]!, absOff = prep.absOffset[k]!;
-      // |J|·m_in depends only on the input bounds, final once computed: cached per bounding call.
-      let absFm = opts.absCache?.get(k);
-      if (!absFm) {
-        const mIn = node.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!));
-        absFm = new Float64Array(D * sizeOut);
-        node.kind.absForward!(node.params, mIn, absFm, D);
-        opts.absCache?.set(k, absFm);
-      }
-      const g = gamma(sizeOut + 1);
-      let offFinite = true;
-      for (let j = 0; j < sizeOut; j++) if (!Number.isFinite(off[j])) offFinite = false;
-      const w = scratchW.length >= sizeOut ? scratchW : (scratchW = new Float64Array(sizeOut));
-      for (let d = 0; d < D; d++) {
-        const fo = d * sizeOut;
-        let finite = offFinite;
-        for (let j = 0; j < sizeOut; j++) {
-          w[j] = absFm[fo + j] + absOff[j];
-          if (!Number.isFinite(w[j])) finite = false;
-        }
-        for (let r = 0; r < R; r++) {
-          const ro = (d * R + r) * sizeOut;
-          let s = 0, e = 0;
-          if (finite) {
-            // A zero coefficient adds +0 to both sums when every factor is finite: the same sums
-            // as skipping it, without a hard-to-predict branch per element.
-            for (let j = 0; j < sizeOut; j++) {
-              const a = aOut[ro + j];
-              s += a * off[j];
-              e += Math.abs(a) * w[j];
-            }
-          } else {
-            for (let j = 0; j < sizeOut; j++) {
-              const a = aOut[ro + j];
-              if (a === 0) continue; // 0·∞ would be NaN
-              s += a * off[j];
-              e += Math.abs(a) * w[j];
-            }
-          }
-          bias[d * R + r] += s;
-          err[d * R + r] += g * e;
-        }
-      }
-      const gIns = node.inputs.map((i) => (A[i] ??= new Float64Array(rows * net.values[i].size)));
+      if (!termsDone[k]) affineTerms(aOut, prep.offset[k]!, prep.absOffset[k]!, absForwardOf(k), D, R, sizeOut, bias, err);
+      const gIns = node.inputs.map((i) => (A[i] ??= takeCoefficients(rows * net.values[i].size)));
       node.kind.backward(node.params, [], aOut, aOut, gIns, rows);
     } else if (prep.kind[k] === 'relax') {
       const vin = node.inputs[0];
@@ -142,14 +255,23 @@ export function backwardBound(
         m = magnitude(lo, hi);
         opts.magCache?.set(k, m);
       }
-      const aIn = (A[vin] ??= new Float64Array(rows * sizeOut));
-      const sl = new Float64Array(sizeOut), bl = new Float64Array(sizeOut), su = new Float64Array(sizeOut), bu = new Float64Array(sizeOut);
-      const alphas = opts.alphas?.get(k);
       const betaSign = opts.betas?.signs.get(k), betaVal = opts.betas?.values.get(k);
+      // When this node is the only reader of an affine node's output, the coefficients it writes
+      // are final: that node's bias and rounding terms (the same sums over the same elements in
+      // the same order, zeros skipped) are added here, saving a pass over them.
+      const pk = prep.producer[vin];
+      const fused = pk >= 0 && prep.kind[pk] === 'affine' && prep.consumers[vin] === 1 && A[vin] === undefined && !(betaSign && betaVal);
+      const aIn = (A[vin] ??= takeCoefficients(rows * sizeOut));
+      const { sl, bl, su, bu, live } = linesScratch(sizeOut);
+      const alphas = opts.alphas?.get(k);
       const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
       const g = gamma(sizeOut + 1);
-      // Elements whose lines are all zero (an inactive ReLU) pass nothing back: skipped.
-      const live = new Int32Array(sizeOut);
+      const fusedTerms = fused ? { off: prep.offset[pk]!, absOff: prep.absOffset[pk]!, absFm: absForwardOf(pk), g: gamma(sizeOut + 1) } : null;
+      if (fused) termsDone[pk] = 1;
+      if (fused && scratchW.length < sizeOut) scratchW = new Float64Array(sizeOut);
+      const wA = scratchW;
+      // Rows sharing one set of lines go through the kernel together (without α: all of a domain's rows).
+      const perRow = !!alphas || !!rec || !!(betaSign && betaVal);
       for (let d = 0; d < D; d++) {
         const lo_d = lo.subarray(d * sizeOut, (d + 1) * sizeOut), hi_d = hi.subarray(d * sizeOut, (d + 1) * sizeOut);
         let nLive = sizeOut;
@@ -158,39 +280,36 @@ export function backwardBound(
           nLive = 0;
           for (let j = 0; j < sizeOut; j++) if (sl[j] !== 0 || bl[j] !== 0 || su[j] !== 0 || bu[j] !== 0) live[nLive++] = j;
         } else for (let j = 0; j < sizeOut; j++) live[j] = j;
-        for (let r = 0; r < R; r++) {
+        if (fusedTerms) {
+          const fo = d * sizeOut, { absFm, absOff } = fusedTerms;
+          for (let j = 0; j < sizeOut; j++) wA[j] = absFm[fo + j] + absOff[j];
+        }
+        for (let r = 0; r < R; r += perRow ? 1 : R) {
           const ro = (d * R + r) * sizeOut;
           if (alphas) node.kind.relax!(node.params, lo_d, hi_d, alphas.subarray(ro, ro + sizeOut), sl, bl, su, bu);
           if (rec) { rec.sl.set(sl, ro); rec.bl.set(bl, ro); rec.su.set(su, ro); rec.bu.set(bu, ro); }
-          let s = 0, e = 0;
-          for (let q = 0; q < nLive; q++) {
-            const j = live[q];
-            const a = aOut[ro + j];
-            if (a === 0) continue;
-            let c: number, t: number;
-            if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
-            aIn[ro + j] += c;
-            s += t;
-            e += Math.abs(c) * m[d * sizeOut + j] + Math.abs(t);
-          }
+          const count = perRow ? 1 : R;
+          if (fusedTerms) relaxRowsFused(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err, fusedTerms.off, wA, fusedTerms.g);
+          else relaxRows(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err);
           if (betaSign && betaVal) {
             // The split terms −s_j·β_j·z_j (the rounding of the sum charged like the line's term).
             const so = d * sizeOut;
+            let e = 0;
             for (let j = 0; j < sizeOut; j++) {
               const sg = betaSign[so + j], bv = betaVal[ro + j];
               if (sg === 0 || !(bv > 0)) continue;
               aIn[ro + j] -= sg * bv;
               e += bv * m[so + j];
             }
+            err[d * R + r] += g * e;
           }
-          bias[d * R + r] += s;
-          err[d * R + r] += g * e;
         }
       }
       if (record) { record.aOut.set(k, aOut); record.lines.set(k, rec!); }
     } else {
       unsupported(node, 'linear bound (CROWN)');
     }
+    if (reusable) giveCoefficients(aOut);
   }
   const n = net.inputSize;
   const Ain = A[net.inputIds[0]] ?? new Float64Array(D * R * n);
@@ -289,6 +408,85 @@ function domainRange(b: NodeBounds, net: Network, d0: number, count: number): No
 export const FORWARD_MODE_MAX_INPUTS = 20;
 
 /**
+ * Tighten the bounds in `b` of relax node k's input by backward passes (rows ±e_j for each
+ * domain's elements that need it), intersecting in place. `absAll`/`magAll` cache |J|·m_in per
+ * affine node and max(|l|, |u|) per relax node for the whole batch (final once computed).
+ */
+function tightenInput(req: BoundsRequest, k: number, b: NodeBounds, absAll: Map<number, Float64Array>, magAll: Map<number, Float64Array>): void {
+  const { net, region } = req;
+  const prep = prepare(net);
+  const D = region.batch;
+  const nIn = net.inputSize;
+  const maxValueSize = net.values.reduce((a, v) => Math.max(a, v.size), 1);
+  const v = net.nodes[k].inputs[0];
+  const size = net.values[v].size;
+  // Each domain gets rows ±e_j for its own unstable elements (padded with zero rows,
+  // which the kernels skip), not for the union over the batch.
+  const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D, req.nearKinkFraction ?? NEAR_KINK_FRACTION);
+  const lo = b.lo[v]!, hi = b.hi[v]!;
+  // |J|·m_in of the affine nodes before this one, for the whole batch: their inputs' bounds are final.
+  for (let q = 0; q < k; q++) {
+    if (prep.kind[q] !== 'affine' || absAll.has(q)) continue;
+    const nd = net.nodes[q];
+    const a = new Float64Array(D * net.values[nd.output].size);
+    nd.kind.absForward!(nd.params, nd.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!)), a, D);
+    absAll.set(q, a);
+  }
+  for (let q = 0; q < k; q++) {
+    if (prep.kind[q] !== 'relax' || magAll.has(q)) continue;
+    const vin = net.nodes[q].inputs[0];
+    magAll.set(q, magnitude(b.lo[vin]!, b.hi[vin]!));
+  }
+  // Chunks of domains small enough that a layer's coefficients stay in cache (the
+  // passes are memory-bound otherwise); each chunk is padded to its own largest need.
+  for (let d0 = 0; d0 < D; ) {
+    let d1 = d0 + 1, maxNeed = need[d0].length;
+    while (d1 < D) {
+      const grown = Math.max(maxNeed, need[d1].length);
+      if (2 * grown * maxValueSize * (d1 + 1 - d0) > CHUNK_ELEMENTS) break;
+      maxNeed = grown;
+      d1++;
+    }
+    const count = d1 - d0;
+    if (maxNeed > 0) {
+      const R = 2 * maxNeed;
+      const A0 = new Float64Array(count * R * size);
+      for (let d = d0; d < d1; d++) {
+        const nd = need[d];
+        for (let i = 0; i < nd.length; i++) {
+          A0[((d - d0) * R + 2 * i) * size + nd[i]] = 1;
+          A0[((d - d0) * R + 2 * i + 1) * size + nd[i]] = -1;
+        }
+      }
+      const chunk = domainRange(b, net, d0, count);
+      const chunkRegion: BatchRegion = { batch: count, lo: region.lo.subarray(d0 * nIn, d1 * nIn), hi: region.hi.subarray(d0 * nIn, d1 * nIn) };
+      if (region.ball) chunkRegion.ball = { ...region.ball, center: region.ball.center.subarray(d0 * nIn, d1 * nIn) };
+      const cache = new Map<number, Float64Array>();
+      for (const [node, a] of absAll) {
+        const sz = net.values[net.nodes[node].output].size;
+        cache.set(node, a.subarray(d0 * sz, d1 * sz));
+      }
+      const magCache = new Map<number, Float64Array>();
+      for (const [node, a] of magAll) {
+        const sz = net.values[net.nodes[node].inputs[0]].size;
+        magCache.set(node, a.subarray(d0 * sz, d1 * sz));
+      }
+      const { lower } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
+      for (let d = d0; d < d1; d++) {
+        const nd = need[d];
+        for (let i = 0; i < nd.length; i++) {
+          const j = nd[i];
+          const l = lower[(d - d0) * R + 2 * i], u = -lower[(d - d0) * R + 2 * i + 1];
+          if (l > lo[d * size + j]) lo[d * size + j] = l;
+          if (u < hi[d * size + j]) hi[d * size + j] = u;
+        }
+      }
+    }
+    d0 = d1;
+  }
+}
+
+/**
  * Bounds of every value by IBP interleaved with CROWN: before each nonlinear op, the bounds of
  * its input are tightened by a backward pass (rows ±e_j for the elements that need it) and
  * intersected with the interval bounds, the splits and the parent's bounds.
@@ -307,79 +505,17 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
   // once the input bounds are final (every later backward pass reuses them).
   const absAll = new Map<number, Float64Array>();
   const magAll = new Map<number, Float64Array>();
-  const nIn = net.inputSize;
-  const maxValueSize = net.values.reduce((a, v) => Math.max(a, v.size), 1);
   // With few inputs, forward linear bounds are cheap and far tighter than intervals: they
   // decide which neurons are unstable, so backward passes run only for those.
   const fwd = mode === 'auto' && net.inputSize <= FORWARD_MODE_MAX_INPUTS ? new ForwardLinear(req, b) : null;
-  net.nodes.forEach((node, k) => {
+  for (let k = 0; k < net.nodes.length; k++) {
+    const node = net.nodes[k];
     if (req.signal?.aborted) throw req.signal.reason;
     if (prep.kind[k] === 'relax') {
       const v = node.inputs[0];
       if (!tightened.has(v)) {
         tightened.add(v);
-        const size = net.values[v].size;
-        // Each domain gets rows ±e_j for its own unstable elements (padded with zero rows,
-        // which the kernels skip), not for the union over the batch.
-        const need = elementsToTighten(net, k, b.lo[v]!, b.hi[v]!, D, req.nearKinkFraction ?? NEAR_KINK_FRACTION);
-        const lo = b.lo[v]!, hi = b.hi[v]!;
-        // |J|·m_in of the affine nodes before this one, for the whole batch: their inputs' bounds are final.
-        for (let q = 0; q < k; q++) {
-          if (prep.kind[q] !== 'affine' || absAll.has(q)) continue;
-          const nd = net.nodes[q];
-          const a = new Float64Array(D * net.values[nd.output].size);
-          nd.kind.absForward!(nd.params, nd.inputs.map((i) => magnitude(b.lo[i]!, b.hi[i]!)), a, D);
-          absAll.set(q, a);
-        }
-        for (let q = 0; q < k; q++) {
-          if (prep.kind[q] !== 'relax' || magAll.has(q)) continue;
-          const vin = net.nodes[q].inputs[0];
-          magAll.set(q, magnitude(b.lo[vin]!, b.hi[vin]!));
-        }
-        // Chunks of domains small enough that a layer's coefficients stay in cache (the
-        // passes are memory-bound otherwise); each chunk is padded to its own largest need.
-        for (let d0 = 0; d0 < D; ) {
-          let d1 = d0 + 1, maxNeed = need[d0].length;
-          while (d1 < D) {
-            const grown = Math.max(maxNeed, need[d1].length);
-            if (2 * grown * maxValueSize * (d1 + 1 - d0) > CHUNK_ELEMENTS) break;
-            maxNeed = grown;
-            d1++;
-          }
-          const count = d1 - d0;
-          if (maxNeed > 0) {
-            const R = 2 * maxNeed;
-            const A0 = new Float64Array(count * R * size);
-            for (let d = d0; d < d1; d++) {
-              need[d].forEach((j, i) => {
-                A0[((d - d0) * R + 2 * i) * size + j] = 1;
-                A0[((d - d0) * R + 2 * i + 1) * size + j] = -1;
-              });
-            }
-            const chunk = domainRange(b, net, d0, count);
-            const chunkRegion: BatchRegion = { batch: count, lo: region.lo.subarray(d0 * nIn, d1 * nIn), hi: region.hi.subarray(d0 * nIn, d1 * nIn) };
-            if (region.ball) chunkRegion.ball = { ...region.ball, center: region.ball.center.subarray(d0 * nIn, d1 * nIn) };
-            const cache = new Map<number, Float64Array>();
-            for (const [node, a] of absAll) {
-              const sz = net.values[net.nodes[node].output].size;
-              cache.set(node, a.subarray(d0 * sz, d1 * sz));
-            }
-            const magCache = new Map<number, Float64Array>();
-            for (const [node, a] of magAll) {
-              const sz = net.values[net.nodes[node].inputs[0]].size;
-              magCache.set(node, a.subarray(d0 * sz, d1 * sz));
-            }
-            const { lower } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
-            for (let d = d0; d < d1; d++) {
-              need[d].forEach((j, i) => {
-                const l = lower[(d - d0) * R + 2 * i], u = -lower[(d - d0) * R + 2 * i + 1];
-                if (l > lo[d * size + j]) lo[d * size + j] = l;
-                if (u < hi[d * size + j]) hi[d * size + j] = u;
-              });
-            }
-          }
-          d0 = d1;
-        }
+        tightenInput(req, k, b, absAll, magAll);
       }
       clampSplitInput(net, k, b, req.splits?.get(k), infeasible, D);
     }
@@ -388,7 +524,7 @@ export function crownIntermediate(req: BoundsRequest): NodeBounds & { infeasible
       nodeInterval(net, k, b, D);
       intersectInPlace(b.lo[node.output]!, b.hi[node.output]!, req.parent?.lo[node.output], req.parent?.hi[node.output]);
     }
-  });
+  }
   return { ...b, infeasible };
 }
 

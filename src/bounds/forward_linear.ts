@@ -24,6 +24,27 @@ import type { BoundsRequest, NodeBounds } from './types.js';
 
 const U2 = 2 * UNIT_ROUNDOFF;
 
+/**
+ * Temporaries of one step, reused across steps and calls (forward mode runs on one thread and is
+ * not re-entrant; each thread has its own module state): slot i is a zeroed buffer of `length`.
+ */
+const temps: Float64Array[] = [];
+/** Drop the reusable temporaries: the next steps run on freshly allocated ones (tests compare both). */
+export function releaseForwardTemporaries(): void {
+  temps.length = 0;
+}
+function temp(slot: number, length: number): Float64Array {
+  let t = temps[slot];
+  if (!t || t.length < length) {
+    t = new Float64Array(Math.max(length, 2 * (t?.length ?? 0)));
+    temps[slot] = t;
+    return t.subarray(0, length);
+  }
+  const view = t.subarray(0, length);
+  view.fill(0);
+  return view;
+}
+
 /** Σ_k |c_k|·m_k + |c_n| per element: the largest |f(x)| of the linear functions over the box. */
 function magnitudes(F: Float64Array, m: Float64Array, D: number, n: number, size: number, out: Float64Array): void {
   const c = n + 1;
@@ -55,6 +76,100 @@ function concretizeLinear(F: Float64Array, lo: Float64Array, hi: Float64Array, D
       }
       const v = upper ? nextUp(s + g * mag) : nextDown(s - g * mag);
       out[o + j] = v === v ? v : upper ? Infinity : -Infinity;
+    }
+  }
+}
+
+/**
+ * Forward linear bounds through affine node k: L, U (D × (n + 1) × size) from its inputs' bounds
+ * as centre ± radius; E gets the rounding allowance per element (added outward by the caller).
+ */
+function forwardAffine(net: Network, k: number, Lf: (Float64Array | undefined)[], Uf: (Float64Array | undefined)[], m: Float64Array, D: number, n: number, L: Float64Array, U: Float64Array, E: Float64Array): void {
+  const prep = prepare(net);
+  const node = net.nodes[k];
+  const size = net.values[node.output].size;
+  const c = n + 1;
+  const mids: Float64Array[] = [], rads: Float64Array[] = [], ws: Float64Array[] = [];
+  for (let q = 0; q < node.inputs.length; q++) {
+    const v = node.inputs[q];
+    const Lv = Lf[v]!, Uv = Uf[v]!, sz = net.values[v].size;
+    // Slots 8 + 3q.. per input (live until the node's products are taken); 0–3 within the loop only.
+    const mid = temp(8 + 3 * q, Lv.length), rad = temp(9 + 3 * q, Lv.length);
+    for (let i = 0; i < Lv.length; i++) { mid[i] = 0.5 * Lv[i] + 0.5 * Uv[i]; rad[i] = 0.5 * Uv[i] - 0.5 * Lv[i]; }
+    // Splitting into centre and radius: each coefficient off by ≤ u·(|L| + |U|).
+    const magL = temp(0, D * sz), magU = temp(1, D * sz), magM = temp(2, D * sz), magR = temp(3, D * sz);
+    magnitudes(Lv, m, D, n, sz, magL);
+    magnitudes(Uv, m, D, n, sz, magU);
+    magnitudes(mid, m, D, n, sz, magM);
+    magnitudes(rad, m, D, n, sz, magR);
+    for (let d = 0; d < D; d++) {
+      const cb = d * c * sz + n * sz;
+      for (let j = 0; j < sz; j++) rad[cb + j] = nextUp(rad[cb + j] + U2 * (magL[d * sz + j] + magU[d * sz + j]));
+    }
+    const w = temp(10 + 3 * q, D * sz);
+    for (let i = 0; i < w.length; i++) w[i] = magM[i] + magR[i] + U2 * (magL[i] + magU[i]);
+    mids.push(mid);
+    rads.push(rad);
+    ws.push(w);
+  }
+  const outMid = temp(4, D * c * size), outRad = temp(5, D * c * size);
+  node.kind.eval(node.params, mids, outMid, D * c);
+  node.kind.absForward!(node.params, rads, outRad, D * c);
+  // eval added the offset to every column: take it off the coefficient columns.
+  const off = prep.offset[k]!, absOff = prep.absOffset[k]!;
+  for (let d = 0; d < D; d++) for (let col = 0; col < n; col++) {
+    const o = (d * c + col) * size;
+    for (let j = 0; j < size; j++) outMid[o + j] -= off[j];
+  }
+  // Rounding of J·mid, |J|·rad and of the offset subtraction: γ·|J|·w + γ·|off|·(Σ m_k + 1).
+  const absW = temp(6, D * size);
+  node.kind.absForward!(node.params, ws, absW, D);
+  const g = gamma(node.kind.dotLength?.(node.params) ?? 1 << 20) + U2;
+  for (let d = 0; d < D; d++) {
+    let msum = 1;
+    for (let q = 0; q < n; q++) msum += m[d * n + q];
+    for (let j = 0; j < size; j++) E[d * size + j] = g * (absW[d * size + j] + 2 * absOff[j] * msum);
+  }
+  for (let i = 0; i < L.length; i++) { L[i] = outMid[i] - outRad[i]; U[i] = outMid[i] + outRad[i]; }
+  // Recombination: each coefficient off by ≤ u·(|mid| + |rad|).
+  const magOM = temp(0, D * size), magOR = temp(1, D * size);
+  magnitudes(outMid, m, D, n, size, magOM);
+  magnitudes(outRad, m, D, n, size, magOR);
+  for (let i = 0; i < E.length; i++) E[i] += U2 * (magOM[i] + magOR[i]);
+}
+
+/**
+ * Forward linear bounds through relaxation node k: each bound composed with the op's lower or
+ * upper line over its input's concrete bounds in `b`; E gets the rounding allowance.
+ */
+function forwardRelax(net: Network, k: number, b: NodeBounds, Lf: (Float64Array | undefined)[], Uf: (Float64Array | undefined)[], m: Float64Array, D: number, n: number, L: Float64Array, U: Float64Array, E: Float64Array): void {
+  const node = net.nodes[k];
+  const size = net.values[node.output].size;
+  const c = n + 1;
+  const v = node.inputs[0];
+  const lo = b.lo[v]!, hi = b.hi[v]!;
+  const Lv = Lf[v]!, Uv = Uf[v]!;
+  const sl = new Float64Array(size), bl = new Float64Array(size), su = new Float64Array(size), bu = new Float64Array(size);
+  const magL = temp(0, D * size), magU = temp(1, D * size);
+  magnitudes(Lv, m, D, n, size, magL);
+  magnitudes(Uv, m, D, n, size, magU);
+  for (let d = 0; d < D; d++) {
+    node.kind.relax!(node.params, lo.subarray(d * size, (d + 1) * size), hi.subarray(d * size, (d + 1) * size), null, sl, bl, su, bu);
+    const base = d * c * size;
+    for (let j = 0; j < size; j++) {
+      // Lower: sl·z + bl ≤ f(z), and z ≥ L(x) (sl ≥ 0) or z ≤ U(x) (sl < 0).
+      const srcL = sl[j] >= 0 ? Lv : Uv, srcU = su[j] >= 0 ? Uv : Lv;
+      for (let col = 0; col < n; col++) {
+        const o = base + col * size + j;
+        L[o] = sl[j] * srcL[o];
+        U[o] = su[j] * srcU[o];
+      }
+      const o = base + n * size + j;
+      L[o] = sl[j] * srcL[o] + bl[j];
+      U[o] = su[j] * srcU[o] + bu[j];
+      const magSL = sl[j] >= 0 ? magL[d * size + j] : magU[d * size + j];
+      const magSU = su[j] >= 0 ? magU[d * size + j] : magL[d * size + j];
+      E[d * size + j] = U2 * (Math.abs(sl[j]) * magSL + Math.abs(su[j]) * magSU + Math.abs(bl[j]) + Math.abs(bu[j]));
     }
   }
 }
@@ -97,80 +212,11 @@ export class ForwardLinear {
     const node = net.nodes[k];
     const size = net.values[node.output].size;
     const L = new Float64Array(D * c * size), U = new Float64Array(D * c * size);
-    const E = new Float64Array(D * size); // rounding allowance, added outward to the constants
+    const E = temp(7, D * size); // rounding allowance, added outward to the constants
     if (prep.kind[k] === 'affine') {
-      const mids: Float64Array[] = [], rads: Float64Array[] = [], ws: Float64Array[] = [];
-      for (const v of node.inputs) {
-        const Lv = Lf[v]!, Uv = Uf[v]!, sz = net.values[v].size;
-        const mid = new Float64Array(Lv.length), rad = new Float64Array(Lv.length);
-        for (let i = 0; i < Lv.length; i++) { mid[i] = 0.5 * Lv[i] + 0.5 * Uv[i]; rad[i] = 0.5 * Uv[i] - 0.5 * Lv[i]; }
-        // Splitting into centre and radius: each coefficient off by ≤ u·(|L| + |U|).
-        const magL = new Float64Array(D * sz), magU = new Float64Array(D * sz), magM = new Float64Array(D * sz), magR = new Float64Array(D * sz);
-        magnitudes(Lv, m, D, n, sz, magL);
-        magnitudes(Uv, m, D, n, sz, magU);
-        magnitudes(mid, m, D, n, sz, magM);
-        magnitudes(rad, m, D, n, sz, magR);
-        for (let d = 0; d < D; d++) {
-          const cb = d * c * sz + n * sz;
-          for (let j = 0; j < sz; j++) rad[cb + j] = nextUp(rad[cb + j] + U2 * (magL[d * sz + j] + magU[d * sz + j]));
-        }
-        const w = new Float64Array(D * sz);
-        for (let i = 0; i < w.length; i++) w[i] = magM[i] + magR[i] + U2 * (magL[i] + magU[i]);
-        mids.push(mid);
-        rads.push(rad);
-        ws.push(w);
-      }
-      const outMid = new Float64Array(D * c * size), outRad = new Float64Array(D * c * size);
-      node.kind.eval(node.params, mids, outMid, D * c);
-      node.kind.absForward!(node.params, rads, outRad, D * c);
-      // eval added the offset to every column: take it off the coefficient columns.
-      const off = prep.offset[k]!, absOff = prep.absOffset[k]!;
-      for (let d = 0; d < D; d++) for (let col = 0; col < n; col++) {
-        const o = (d * c + col) * size;
-        for (let j = 0; j < size; j++) outMid[o + j] -= off[j];
-      }
-      // Rounding of J·mid, |J|·rad and of the offset subtraction: γ·|J|·w + γ·|off|·(Σ m_k + 1).
-      const absW = new Float64Array(D * size);
-      node.kind.absForward!(node.params, ws, absW, D);
-      const g = gamma(node.kind.dotLength?.(node.params) ?? 1 << 20) + U2;
-      for (let d = 0; d < D; d++) {
-        let msum = 1;
-        for (let q = 0; q < n; q++) msum += m[d * n + q];
-        for (let j = 0; j < size; j++) E[d * size + j] = g * (absW[d * size + j] + 2 * absOff[j] * msum);
-      }
-      for (let i = 0; i < L.length; i++) { L[i] = outMid[i] - outRad[i]; U[i] = outMid[i] + outRad[i]; }
-      // Recombination: each coefficient off by ≤ u·(|mid| + |rad|).
-      const magOM = new Float64Array(D * size), magOR = new Float64Array(D * size);
-      magnitudes(outMid, m, D, n, size, magOM);
-      magnitudes(outRad, m, D, n, size, magOR);
-      for (let i = 0; i < E.length; i++) E[i] += U2 * (magOM[i] + magOR[i]);
+      forwardAffine(net, k, Lf, Uf, m, D, n, L, U, E);
     } else if (prep.kind[k] === 'relax') {
-      const v = node.inputs[0];
-      const lo = b.lo[v]!, hi = b.hi[v]!;
-      const Lv = Lf[v]!, Uv = Uf[v]!;
-      const sl = new Float64Array(size), bl = new Float64Array(size), su = new Float64Array(size), bu = new Float64Array(size);
-      const magL = new Float64Array(D * size), magU = new Float64Array(D * size);
-      magnitudes(Lv, m, D, n, size, magL);
-      magnitudes(Uv, m, D, n, size, magU);
-      for (let d = 0; d < D; d++) {
-        node.kind.relax!(node.params, lo.subarray(d * size, (d + 1) * size), hi.subarray(d * size, (d + 1) * size), null, sl, bl, su, bu);
-        const base = d * c * size;
-        for (let j = 0; j < size; j++) {
-          // Lower: sl·z + bl ≤ f(z), and z ≥ L(x) (sl ≥ 0) or z ≤ U(x) (sl < 0).
-          const srcL = sl[j] >= 0 ? Lv : Uv, srcU = su[j] >= 0 ? Uv : Lv;
-          for (let col = 0; col < n; col++) {
-            const o = base + col * size + j;
-            L[o] = sl[j] * srcL[o];
-            U[o] = su[j] * srcU[o];
-          }
-          const o = base + n * size + j;
-          L[o] = sl[j] * srcL[o] + bl[j];
-          U[o] = su[j] * srcU[o] + bu[j];
-          const magSL = sl[j] >= 0 ? magL[d * size + j] : magU[d * size + j];
-          const magSU = su[j] >= 0 ? magU[d * size + j] : magL[d * size + j];
-          E[d * size + j] = U2 * (Math.abs(sl[j]) * magSL + Math.abs(su[j]) * magSU + Math.abs(bl[j]) + Math.abs(bu[j]));
-        }
-      }
+      forwardRelax(net, k, b, Lf, Uf, m, D, n, L, U, E);
     } else {
       unsupported(node, 'linear bound (forward mode)');
     }
@@ -188,7 +234,7 @@ export class ForwardLinear {
     // Concrete bounds: the linear bounds' box extremes, intersected with interval arithmetic.
     nodeInterval(net, k, b, D);
     const lo = b.lo[node.output]!, hi = b.hi[node.output]!;
-    const lLin = new Float64Array(D * size), uLin = new Float64Array(D * size);
+    const lLin = temp(0, D * size), uLin = temp(1, D * size);
     concretizeLinear(L, region.lo, region.hi, D, n, size, false, lLin);
     concretizeLinear(U, region.lo, region.hi, D, n, size, true, uLin);
     intersectInPlace(lo, hi, lLin, uLin);

@@ -12,6 +12,8 @@ export interface PreparedNet {
   offset: (Float64Array | undefined)[];
   /** Per node id in net.nodes: index of the node producing each value (−1 for inputs). */
   producer: Int32Array;
+  /** Per value id: how many node inputs read it (a value read by exactly one node can be fused with it). */
+  consumers: Int32Array;
 }
 
 const cache = new WeakMap<Network, PreparedNet>();
@@ -24,8 +26,10 @@ export function prepare(net: Network): PreparedNet {
   const absOffset: PreparedNet['absOffset'] = [];
   const offset: PreparedNet['offset'] = [];
   const producer = new Int32Array(net.values.length).fill(-1);
+  const consumers = new Int32Array(net.values.length);
   net.nodes.forEach((n, k) => {
     producer[n.output] = k;
+    for (const i of n.inputs) consumers[i]++;
     if (n.kind.isAffine?.(n.params) && n.kind.absForward && n.kind.absOffset) {
       kind.push('affine');
       absOffset.push(n.kind.absOffset(n.params));
@@ -42,7 +46,7 @@ export function prepare(net: Network): PreparedNet {
       offset.push(undefined);
     }
   });
-  p = { net, kind, absOffset, offset, producer };
+  p = { net, kind, absOffset, offset, producer, consumers };
   cache.set(net, p);
   return p;
 }

@@ -220,12 +220,22 @@ export interface BoxBatchResult {
   alphaGain: number;
 }
 
-/** The node bounds of some domains of a batch (each value D × size), in the order given (copies). */
+/**
+ * The node bounds of some domains of a batch (each value D × size), in the order given (copies).
+ * Every copied array is a view into one buffer: one allocation instead of two per value, which
+ * the garbage collector and the worker messages (one buffer to clone) handle far faster.
+ */
 function selectNodes(nb: NodeBounds, which: number[], D: number): NodeBounds {
+  let total = 0;
+  for (const a of nb.lo) if (a) total += a.length;
+  for (const a of nb.hi) if (a) total += a.length;
+  const buf = new Float64Array((total / D) * which.length);
+  let at = 0;
   const pick = (a: Float64Array | undefined) => {
     if (!a) return undefined;
-    const size = a.length / D, out = new Float64Array(which.length * size);
-    which.forEach((k, i) => out.set(a.subarray(k * size, (k + 1) * size), i * size));
+    const size = a.length / D, out = buf.subarray(at, at + which.length * size);
+    at += which.length * size;
+    for (let i = 0; i < which.length; i++) out.set(a.subarray(which[i] * size, (which[i] + 1) * size), i * size);
     return out;
   };
   return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };

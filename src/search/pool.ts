@@ -221,6 +221,9 @@ export class WorkerPool<D, A, R extends { bounded: unknown[] }> {
 
   /** Send one chunk to a worker; resolves with its checked result, rejects when the worker fails. */
   private send(slot: Slot<R>, chunk: D[], args: A): Promise<R> {
+    // Closed meanwhile (a batch still in flight when the search ended): a message to a stopped
+    // worker is never answered, so the chunk goes back to the caller at once.
+    if (this.closing || slot.dead) return Promise.reject(new WorkerCrashError('the pool was closed'));
     return new Promise<R>((resolve, reject) => {
       const id = this.nextId++;
       const job: Job<R> = {
@@ -314,6 +317,8 @@ export class WorkerPool<D, A, R extends { bounded: unknown[] }> {
       const stall = new Error(`no answer within ${Math.round(ms)} ms`);
       stall.name = 'StallError';
       const timer = setTimeout(() => done(() => reject(stall)), Math.max(0, ms));
+      // The stall check alone never keeps the process alive (the verdict may be out already).
+      timer.unref();
       const onAbort = () => done(() => reject(signal!.reason));
       const done = (f: () => void) => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); f(); };
       signal?.addEventListener('abort', onAbort);

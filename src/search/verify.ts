@@ -16,8 +16,14 @@ import { ReluSplitProblem, tryPoints } from './relu_split_problem.js';
 
 /** Every knob of `verify`, with its default (nnenum-style single settings object). */
 export interface VerifySettings {
-  /** Parents expanded per branch-and-bound step; their children are bounded in one batch. Default 64. */
+  /** Parents expanded per branch-and-bound step under ReLU splitting; their children are bounded in one batch. Default 64. */
   batch: number;
+  /**
+   * Parents expanded per step under input splitting. Default 16: an unsat search bounds the same
+   * domains whatever the batch, but a sat one reaches its counterexample in fewer (measured on
+   * ACAS Xu, two threads: 10 instances 22.3 s with 64, 19.9 s with 16; the longest unchanged).
+   */
+  inputBatch: number;
   /** Input dimensions tried per split (the best by the children's bounds is kept). Default 3. */
   trialSplits: number;
   /** Let the last trial split be the widest dimension (relative to the property's box) when the ranking leaves it out. Default true. */
@@ -161,6 +167,7 @@ export interface VerifySettings {
 
 export const VERIFY_DEFAULTS: VerifySettings = {
   batch: 64,
+  inputBatch: 16,
   trialSplits: 3,
   trialWidest: true,
   minWidth: 1e-9,
@@ -195,13 +202,13 @@ export const VERIFY_DEFAULTS: VerifySettings = {
 };
 
 /**
- * Named presets: `default` (the defaults) and `acasxu` (5 inputs, many small domains: larger
- * batches). The short PGD that `acasxu` once set is now the default for every input-splitting
- * search (`falsifyInputSplit`).
+ * Named presets: `default` (the defaults) and `acasxu` (5 inputs, many small domains: three
+ * trial splits). What `acasxu` once set besides — the short PGD, batches — measured no better
+ * than the defaults for input splitting, which now hold them (`falsifyInputSplit`, `inputBatch`).
  */
 export const VERIFY_PRESETS: Record<string, Partial<VerifySettings>> = {
   default: {},
-  acasxu: { batch: 128, trialSplits: 3 },
+  acasxu: { trialSplits: 3 },
 };
 
 export type VerifyResultKind = 'sat' | 'unsat' | 'unknown' | 'timeout';
@@ -570,7 +577,7 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
       try {
         const bnb = relu
           ? { batch: s.batch, maxOpen: Math.min(s.reluMaxOpen, reluOpenCap(net, dj)), deadline, diveFraction: s.diveFraction, pipeline: 1 }
-          : { batch: s.batch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 };
+          : { batch: s.inputBatch, maxOpen: s.maxOpen, deadline, diveFraction: s.diveFraction, pipeline: s.workers > 1 ? s.pipeline : 1 };
         res = await branchAndBound<BoxDomain | ReluDomain>(problem as BnbProblem<BoxDomain | ReluDomain>, bnb, ctrl.signal, (st) => {
           if (problem instanceof InputSplitProblem) problem.openDomains = st.open;
           opts.onProgress?.({ ...st, disjunct: k });

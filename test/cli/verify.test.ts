@@ -224,6 +224,17 @@ describe('verify: timeout', () => {
     expect(readFileSync(res, 'utf8')).toBe('timeout\n');
   });
 
+  it.skipIf(!HAVE_BENCH)('the process ends right after its verdict, with bounding batches still in flight (sat, two threads)', async () => {
+    // ACAS Xu 1_2 prop_2 is sat and found by the search; small batches keep a second batch in
+    // flight on the worker when the counterexample turns up. The pool was closed then, but a
+    // chunk sent to the stopped worker kept a 5 s stall timer alive after the answer was out.
+    const r = await verify(bench('acasxu', 'onnx', 'ACASXU_run2a_1_2_batch_2000.onnx'), bench('acasxu', 'vnnlib', 'prop_2.vnnlib'), '--json', '--workers', '2', '--set', 'inputBatch=8', '--set', 'poolAfter=0');
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.result).toBe('sat');
+    expect(r.wall_s - o.time_s).toBeLessThan(2.5);
+  });
+
   it.skipIf(!HAVE_BENCH)('text output of a timeout', async () => {
     const r = await verify(ACAS_1_1, ACAS_PROP3, '--timeout', '0.8');
     expect(r.code, r.stderr).toBe(0);

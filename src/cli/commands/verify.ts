@@ -82,7 +82,7 @@ export function parseWorkers(v: VerifyArgs['workers']): number | undefined {
 }
 
 /** Settings that count things the search cannot do with none of. */
-const AT_LEAST_ONE = new Set(['batch', 'workers', 'pipeline', 'trialSplits']);
+const AT_LEAST_ONE = new Set(['batch', 'inputBatch', 'workers', 'pipeline', 'trialSplits']);
 
 /**
  * Parse the --set overrides against the defaults (with the preset applied): `name=value` for a
