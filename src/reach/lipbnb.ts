@@ -119,19 +119,36 @@ function trialDims(score: Float64Array, lo: Float64Array, hi: Float64Array, d: n
   return wide.slice(0, Math.max(1, count));
 }
 
-/** Soundly minimise h over the region by Lipschitz/linear branch and bound. Anytime. */
-export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegion, s: MinSettings, inc = new Incumbent(net, p, region.ball)): Promise<MinResult> {
+/**
+ * An interrupted search, to resume it: every leaf of its tree (open boxes and boxes dropped by
+ * the threshold, each with its sound bound) and its counters. Resuming pushes the leaves again:
+ * the engine drops the proved ones at once (the threshold only falls), so they still count in
+ * the final lower bound, and the open ones are searched on.
+ */
+export interface BnbResume {
+  leaves: Set<BoundedDomain<BoxDomain>>;
+  pointFloor: number;
+  bounded: number;
+  decided: DecidedCounts;
+}
+
+/**
+ * Soundly minimise h over the region by Lipschitz/linear branch and bound. Anytime. With
+ * `resume` (the `resume` of an earlier call on the same problem, region and incumbent), the
+ * search goes on from where that call stopped.
+ */
+export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegion, s: MinSettings, inc = new Incumbent(net, p, region.ball), resume?: BnbResume): Promise<MinResult & { resume: BnbResume }> {
   const start = performance.now();
   const n = net.inputSize;
-  const decided: DecidedCounts = { linear: 0, lipschitz: 0, empty: 0 };
+  const decided: DecidedCounts = resume ? { ...resume.decided } : { linear: 0, lipschitz: 0, empty: 0 };
   const trace: MinResult['trace'] = [];
   // Bounding stops inside a batch at the deadline (the batch's parents then stay open as they were).
   const stopAt = deadlineSignal(s.deadline, s.signal);
   /** Parents per batch: halved while a batch takes more than a second (big networks), so the deadline is met. */
   let batch = s.batch;
   /** Lowest lower bound of boxes that could not be split (points): part of the proof. */
-  let pointFloor = Infinity;
-  let bounded = 0;
+  let pointFloor = resume?.pointFloor ?? Infinity;
+  let bounded = resume?.bounded ?? 0;
 
   // Keep each box's intermediate bounds for its children when the network is small enough.
   const keepNodes = net.values.reduce((t, v) => t + v.size, 0) <= 4096;
@@ -227,12 +244,29 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       return { children };
     },
   };
+  // Every leaf of the tree (see BnbResume): the engine runs one batch at a time (pipeline 1), so
+  // at any stop the parents passed to expand have their children here.
+  const leaves = new Set<BoundedDomain<BoxDomain>>();
+  const tracked: BnbProblem<BoxDomain> = {
+    threshold: problem.threshold,
+    roots: async () => {
+      const r = resume ? [...resume.leaves] : await problem.roots();
+      for (const c of r) leaves.add(c);
+      return r;
+    },
+    expand: async (parents, sig) => {
+      for (const q of parents) leaves.delete(q);
+      const r = await problem.expand(parents, sig);
+      for (const c of r.children) leaves.add(c as BoundedDomain<BoxDomain>);
+      return r;
+    },
+  };
   const elapsed = () => (performance.now() - start) / 1000;
   pushTrace(trace, 0, -Infinity, inc.upper);
   // Open boxes allowed: about 1.5 GB of boxes (their bounds and kept intermediate bounds).
   const perBox = 16 * n + (keepNodes ? 16 * net.values.reduce((t, v) => t + v.size, 0) : 0) + 256;
   const maxOpen = Math.max(10_000, Math.min(500_000, Math.floor(1.5e9 / perBox)));
-  const res = await branchAndBound(problem, { batch: s.batch, deadline: s.deadline, diveFraction: 0.25, maxOpen }, s.signal, (st) => {
+  const res = await branchAndBound(tracked, { batch: s.batch, deadline: s.deadline, diveFraction: 0.25, maxOpen, pipeline: 1 }, s.signal, (st) => {
     const l = Math.min(st.globalLower, pointFloor);
     pushTrace(trace, elapsed(), l, inc.upper);
     s.onTrace?.(l, inc.upper);
@@ -243,5 +277,5 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   const upper = inc.upper;
   const certified = addUp(upper, -lower) <= s.eps;
   pushTrace(trace, elapsed(), lower, upper, 0);
-  return { lower, upper, witness: inc.witness, certified, iterations: bounded, decided, trace, time_s: elapsed() };
+  return { lower, upper, witness: inc.witness, certified, iterations: bounded, decided, trace, time_s: elapsed(), resume: { leaves, pointFloor, bounded, decided } };
 }

@@ -14,7 +14,8 @@ import { InputError } from '../net/op.js';
 import { resolveSettings } from '../util/settings.js';
 import type { Region } from '../spec/region.js';
 import { Incumbent } from './incumbent.js';
-import { minimiseBnb } from './lipbnb.js';
+import { minimiseBnb, type BnbResume } from './lipbnb.js';
+import { addUp } from '../util/float.js';
 import { minimiseNested } from './nested.js';
 import { minProblem, outputObjective, type ReachObjective } from './objective.js';
 import { freeCoordinates, reachRegion, type ReachRegion } from './region.js';
@@ -192,28 +193,57 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
   const deadline = start + s.timeout * 1000;
   const results: ReachObjectiveResult[] = [];
   let remaining = objs.length * 2;
+  /** The time left for the call (ms; CPU ms with cpuClock) shared by `parts` extremes still to do. */
+  const shareOf = (parts: number) => (cpuClock ? Math.max(0, (cpuStart + s.timeout * 1000 - cpuMs()) / parts) : Math.max(0, (deadline - performance.now()) / parts));
   for (let q = 0; q < objs.length; q++) {
     const halves: Partial<Record<'min' | 'max', MinResult>> = {};
-    for (const sense of ['min', 'max'] as const) {
+    const resumable: Partial<Record<'min' | 'max', { p: ReturnType<typeof minProblem>; inc: Incumbent; state: BnbResume }>> = {};
+    const settingsFor = (q: number, sense: 'min' | 'max', share: number): MinSettings => {
       const now = performance.now();
-      // The time left is shared evenly by the extremes still to do.
-      const share = cpuClock ? Math.max(0, (cpuStart + s.timeout * 1000 - cpuMs()) / remaining) : Math.max(0, (deadline - now) / remaining);
-      remaining--;
-      const p = minProblem(objs[q], sense);
-      const ms: MinSettings = {
+      return {
         eps: s.eps, deadline: cpuClock ? Infinity : now + share, linear: s.linear, lipschitz: s.lipschitz, batch: s.batch, alphaIterations: s.alphaIterations,
         descentSteps: s.descentSteps, samples: s.samples, seed: s.seed, signal: cpuClock ? cpuDeadlineSignal(cpuMs() + share, signal) : signal,
         onTrace: onProgress ? (lower, upper) => onProgress({ objective: q, sense, lower: sense === 'min' ? lower : -upper, upper: sense === 'min' ? upper : -lower, elapsed: (performance.now() - start) / 1000 }) : undefined,
       };
+    };
+    for (const sense of ['min', 'max'] as const) {
+      const now = performance.now();
+      // The time left is shared evenly by the extremes still to do.
+      const share = shareOf(remaining);
+      remaining--;
+      const p = minProblem(objs[q], sense);
+      const ms = settingsFor(q, sense, share);
       const inc = new Incumbent(searchNet, p, searchReg.ball);
       inc.seed(searchReg.boxes, s.samples, s.descentSteps, s.seed + q);
-      const half = method === 'nested' ? await minimiseNested(searchNet, p, searchReg, ms, inc) : await minimiseBnb(searchNet, p, searchReg, ms, inc);
-      half.witness = embed(half.witness);
+      let half: MinResult;
+      if (method === 'nested') half = await minimiseNested(searchNet, p, searchReg, ms, inc);
+      else {
+        const r = await minimiseBnb(searchNet, p, searchReg, ms, inc);
+        const { resume: state, ...rest } = r;
+        half = rest;
+        if (!half.certified) resumable[sense] = { p, inc, state };
+      }
       // Traces on the clock of the whole call (the extremes run one after the other).
       const offset = (now - start) / 1000;
       half.trace = half.trace.map((t) => ({ ...t, t: t.t + offset }));
       halves[sense] = half;
     }
+    // An extreme that ran out of its share while the other finished early resumes its search
+    // with the time the other left (shared with the extremes of later objectives).
+    const open = (['min', 'max'] as const).filter((x) => resumable[x]);
+    for (let k = 0; k < open.length; k++) {
+      const sense = open[k], st = resumable[sense]!;
+      const share = shareOf(remaining + open.length - k);
+      if (!(share > 50)) continue; // under 50 ms: not worth a restart of the engine
+      const now = performance.now();
+      const r = await minimiseBnb(searchNet, st.p, searchReg, settingsFor(q, sense, share), st.inc, st.state);
+      const { resume: _state, ...more } = r;
+      const prev = halves[sense]!;
+      const offset = (now - start) / 1000;
+      // Both lower bounds are proofs; the resumed one covers every leaf of the whole tree.
+      halves[sense] = { ...more, lower: Math.max(prev.lower, more.lower), certified: addUp(more.upper, -Math.max(prev.lower, more.lower)) <= s.eps, trace: prev.trace.concat(more.trace.map((t) => ({ ...t, t: t.t + offset }))), time_s: prev.time_s + more.time_s };
+    }
+    for (const sense of ['min', 'max'] as const) halves[sense]!.witness = embed(halves[sense]!.witness);
     const mn = halves.min!, mx = halves.max!;
     results.push({
       objective: objs[q],
