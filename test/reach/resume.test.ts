@@ -41,7 +41,7 @@ describe('bnb resume', () => {
         const exact = await milpExtreme(spec, lo, hi, obj.C, 0, sense);
         const hExact = sense === 'min' ? exact : -exact;
         const p = minProblem(obj, sense);
-        const inc = new Incumbent(net, p);
+        const inc = new Incumbent(net, p, undefined);
         inc.seed(region.boxes, 16, 4, 0);
         const first = await minimiseBnb(net, p, region, settings(abortAfter(200)), inc);
         expect(first.lower <= hExact + 1e-7).toBe(true);
@@ -52,7 +52,7 @@ describe('bnb resume', () => {
         expect(second.upper - second.lower <= EPS * (1 + 1e-12)).toBe(true);
         expect(second.iterations >= first.iterations).toBe(true);
         // Interrupted twice: still sound at every stage.
-        const inc2 = new Incumbent(net, p);
+        const inc2 = new Incumbent(net, p, undefined);
         inc2.seed(region.boxes, 16, 4, 0);
         let r = await minimiseBnb(net, p, region, settings(abortAfter(50)), inc2);
         for (let k = 0; k < 3; k++) {
