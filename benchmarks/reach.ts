@@ -31,7 +31,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = process.env.LIPCERT_BENCHMARKS ? resolve(process.env.LIPCERT_BENCHMARKS) : resolve(ROOT, '..', 'shared', 'benchmarks');
 const CSV = resolve(ROOT, 'benchmarks/results/reach.csv');
 const MD = resolve(ROOT, 'benchmarks/results/reach.md');
-const HEAD = 'part,id,network,region,objective,method,eps,timeout,min_lower,min_upper,max_lower,max_upper,certified,time_s,boxes,lip_decided,lin_decided,peak_mb,cpu_s';
+const HEAD = 'part,id,network,region,objective,method,eps,timeout,min_lower,min_upper,max_lower,max_upper,certified,time_s,boxes,lip_decided,lin_decided,peak_mb,cpu_s,commit';
 
 interface Row {
   part: string;
@@ -222,6 +222,15 @@ function readDone(): Map<string, Done> {
   return out;
 }
 
+/** The code a row ran with (rows without one ran before the column existed, at 199ff03 or earlier). */
+const COMMIT = (() => {
+  try {
+    const c = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src/reach', 'src/lipschitz'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${c}+dirty` : c;
+  } catch { return ''; }
+})();
+
 const q = (s: string) => (/[,"\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 function runRow(row: Row): void {
@@ -246,7 +255,7 @@ function runRow(row: Row): void {
   const num = (v: unknown) => (typeof v === 'number' ? String(v) : '');
   const line = [row.part, row.id, row.network, row.region, row.objective, String(o.method ?? row.method) + (row.method.includes('no Lipschitz') ? ' (no Lipschitz)' : ''), String(row.eps), String(row.timeout),
     num(o.min_lower), num(o.min_upper), num(o.max_lower), num(o.max_upper), o.certified === undefined ? `error: ${(res.stderr || '').split('\n').filter(Boolean).pop() ?? res.status}` : String(o.certified),
-    num(o.time_s), num(o.boxes), num(o.lip_decided), num(o.lin_decided), typeof o.peak_mb === 'number' ? o.peak_mb.toFixed(0) : '', typeof o.cpu_s === 'number' ? o.cpu_s.toFixed(2) : ''].map(q).join(',');
+    num(o.time_s), num(o.boxes), num(o.lip_decided), num(o.lin_decided), typeof o.peak_mb === 'number' ? o.peak_mb.toFixed(0) : '', typeof o.cpu_s === 'number' ? o.cpu_s.toFixed(2) : '', COMMIT].map(q).join(',');
   if (!existsSync(CSV)) writeFileSync(CSV, `${HEAD}\n`);
   else {
     // Older files lack the last columns: widen the header (their rows leave them empty).
@@ -316,6 +325,9 @@ function report(): void {
       `- Counting prop_1's rows again for prop_2 (the 900-row set's proportions): ${summary(as900)}.`,
       `- Worst certified row: ${worst ? `${worst.id} (${Number(worst.cpu_s).toFixed(2)} CPU s)` : 'none'}; rows not certified within the budget: ${acas.length - cert.length}. Peak memory: max ${Math.max(...acas.map((r) => Number(r.peak_mb) || 0))} MB.`, '');
     const share = acas.filter((r) => r.cpu_s && Number(r.time_s) > 0).map((r) => Number(r.cpu_s) / Number(r.time_s));
+    const byCommit = new Map<string, number>();
+    for (const r of acas) byCommit.set(r.commit || 'before', (byCommit.get(r.commit || 'before') ?? 0) + 1);
+    L.push(`Code per row (the \`commit\` column of reach.csv): ${[...byCommit].map(([c, k]) => `${k} rows at ${c === 'before' ? '199ff03 or earlier (no column)' : c}`).join(', ')}.`, '');
     if (share.length) L.push(`Wall time was longer: the rows ran under \`nice\` next to other sessions' work on the 2 cores, with a median CPU share of ${median(share).toFixed(2)} per row.`, '');
     const byProp = [3, 4, 1].map((k) => {
       const rs = acas.filter((r) => r.region === `prop_${k}`);
