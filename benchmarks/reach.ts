@@ -341,15 +341,27 @@ function report(): void {
       'The previous code\'s run (split gate 0.5, the Lipschitz bound on every batch, centred form, 20 s of wall time per row on a loaded machine; 438 rows: 46.8 % certified within 10 s) is kept in [reach_v1.md](reach_v1.md).', '');
     table(acas, base.filter((c) => c[0] !== 'method' && c[0] !== 'eps'));
   }
-  const sec = (part: string, title: string, text: string[]) => {
+  /** One summary line per group: rows certified, median CPU s of the certified ones, boxes decided by each bound. */
+  const groups = (rows: Done[], key: (r: Done) => string): string[] => {
+    const by = new Map<string, Done[]>();
+    for (const r of rows) { const k = key(r); if (!by.has(k)) by.set(k, []); by.get(k)!.push(r); }
+    return [...by].map(([k, rs]) => {
+      const cert = rs.filter((r) => r.certified === 'true');
+      const med = median(cert.map((r) => Number(r.cpu_s)));
+      const lip = rs.reduce((a, r) => a + (Number(r.lip_decided) || 0), 0), lin = rs.reduce((a, r) => a + (Number(r.lin_decided) || 0), 0);
+      return `- ${k}: certified ${cert.length}/${rs.length}${cert.length ? `, median ${med.toFixed(2)} CPU s over the certified` : ''}; decided by the Lipschitz bound ${lip}, by the linear bound ${lin}.`;
+    });
+  };
+  const sec = (part: string, title: string, text: string[], key?: (r: Done) => string) => {
     const rows = done.filter((r) => r.part === part);
     if (!rows.length) return;
     L.push(`## ${title}`, '', ...text, '');
+    if (key) L.push(...groups(rows, key), '');
     table(rows, base);
   };
-  sec('methods', 'nested vs bnb', ['Random dense nets (3 hidden layers of 16) on [-1, 1]^k and ACAS Xu 1_1 with 1–2 inputs free over the prop_1 box (others at its centre); objective y0, eps 1e-3.']);
-  sec('mnist', 'MNIST: a few free pixels', ['The bundled example and mnistfc 256x2; k stroke pixels of a test digit free in [0, 1], the others fixed; objective the digit\'s logit.']);
-  sec('sigmoid', 'Sigmoid network: where the Lipschitz bound decides', ['ERAN ffnnSIGMOID 6×200; k stroke pixels free in [0, 1]; with and without the Lipschitz bound (bnb).']);
+  sec('methods', 'nested vs bnb', ['Random dense nets (3 hidden layers of 16) on [-1, 1]^k and ACAS Xu 1_1 with 1–2 inputs free over the prop_1 box (others at its centre); objective y0, eps 1e-3.'], (r) => `${r.network.startsWith('random') ? `random ${r.network.split(' ')[1]}, ${r.region.replace('[-1,1]^', '')} free` : `${r.network}, ${r.region}`}, ${r.method}`);
+  sec('mnist', 'MNIST: a few free pixels', ['The bundled example and mnistfc 256x2; k stroke pixels of a test digit free in [0, 1], the others fixed; objective the digit\'s logit.'], (r) => `${r.network}, ${r.region.replace(/digit \d+, /, '')}, eps ${r.eps}`);
+  sec('sigmoid', 'Sigmoid network: where the Lipschitz bound decides', ['ERAN ffnnSIGMOID 6×200; k stroke pixels free in [0, 1]; with and without the Lipschitz bound (bnb).'], (r) => `${r.region.replace(/test image \d+, /, '')}, ${r.method}`);
   writeFileSync(MD, `${L.join('\n')}\n`);
 }
 
