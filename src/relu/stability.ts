@@ -7,7 +7,9 @@
  * - `crown`: CROWN's intermediate bounds (src/bounds/crown.ts);
  * - `lp`: per ReLU node in topological order, first an α-CROWN step (CROWN of ±z_j with the
  *   earlier ReLUs' lower slopes optimised; never above the LP optimum, so it decides only what
- *   the LP would), then the triangle-relaxation LP of each side still open, closest to deciding
+ *   the LP would; by default it also bounds the sides a witness refutes, so both bounds of
+ *   every unstable element are optimised before later nodes' relaxations use them — see
+ *   `tightenRefuted`), then the triangle-relaxation LP of each side still open, closest to deciding
  *   first, minimised or maximised with HiGHS in one model per node and proved only through its
  *   dual (src/bounds/lp.ts + lp_dual.ts), optionally within a time budget (`lpBudget`); later
  *   bounds are recomputed by CROWN from the tightened ones;
@@ -354,8 +356,10 @@ function lpLayer(net: Network, highs: Highs, nodes: NodeBounds, L: ReluLayerStab
     if (L.status[j] !== 0) continue;
     const width = Math.max(1e-300, L.hi[j] - L.lo[j]);
     const refMin = (L.witness[j] & 2) !== 0, refMax = (L.witness[j] & 1) !== 0;
-    if (tighten || !refMin) sides.push({ j, lower: true, key: (refMin ? 2 : 0) + -L.lo[j] / width });
-    if (tighten || !refMax) sides.push({ j, lower: false, key: (refMax ? 2 : 0) + L.hi[j] / width });
+    // Relative distance from deciding, in [0, 1] (1 when a bound is infinite).
+    const rel = (g: number) => (g >= 0 && g <= 1 ? g : 1);
+    if (tighten || !refMin) sides.push({ j, lower: true, key: (refMin ? 2 : 0) + rel(-L.lo[j] / width) });
+    if (tighten || !refMax) sides.push({ j, lower: false, key: (refMax ? 2 : 0) + rel(L.hi[j] / width) });
   }
   if (sides.length === 0) return [];
   sides.sort((a, b) => a.key - b.key);
@@ -381,7 +385,8 @@ const PRIMAL_SIMPLEX = { simplex_strategy: 4 };
 
 /**
  * α-CROWN step of the LP tier on one ReLU node: CROWN bounds of ±z_j for every undecided
- * element's open sides (those no witness refutes), tightened by projected ascent on the earlier
+ * element's open sides (those no witness refutes; with `bothSides` also the refuted ones, whose
+ * bounds cannot decide the element but tighten the relaxation of every later node), tightened by projected ascent on the earlier
  * ReLUs' lower slopes (src/bounds/alpha.ts; every iterate is a sound CROWN bound). Tightens
  * L.lo/L.hi. Its bound never exceeds the triangle LP's optimum (same relaxation, fixed slopes per
  * iterate), so it decides only elements the LP would decide too, each at the cost of a few
