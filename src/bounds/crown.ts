@@ -115,32 +115,13 @@ function affineTerms(aOut: Float64Array, off: Float64Array, absOff: Float64Array
  * Through an elementwise relaxation, rows [row0, row0 + count) (one domain, lines sl/bl/su/bu
  * of its live elements): each coefficient picks the lower line when positive, the upper when
  * negative; aIn += the new coefficients, bias += the lines' constants, err += γ·(|c|·m + |t|).
+ *
+ * `fused`: the relaxation is the only reader of an affine node's output and aIn is all zero on
+ * entry, so the coefficients written are final: that node's terms (offset `off`, error weights
+ * `w` = |J|·m_in + |offset|, γ `g`) are added here from them too.
  */
-function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array): void {
-  for (let i = row0; i < row0 + count; i++) {
-    const ro = i * size;
-    let s = 0, e = 0;
-    for (let q = 0; q < nLive; q++) {
-      const j = live[q];
-      const a = aOut[ro + j];
-      if (a === 0) continue;
-      let c: number, t: number;
-      if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
-      aIn[ro + j] += c;
-      s += t;
-      e += Math.abs(c) * m[mo + j] + Math.abs(t);
-    }
-    bias[i] += s;
-    err[i] += g * e;
-  }
-}
-
-/**
- * relaxRows for a relaxation that is the only reader of an affine node's output, with that
- * node's terms (offset `offA`, error weights `wA` = |J|·m_in + |offset|, γ `gA`) added from the
- * final coefficients: aIn must be all zero on entry (it is then set, not added to).
- */
-function relaxRowsFused(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array, offA: Float64Array, wA: Float64Array, gA: number): void {
+function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array, fused: { off: Float64Array; w: Float64Array; g: number } | null): void {
+  const offA = fused ? fused.off : null, wA = fused ? fused.w : null;
   for (let i = row0; i < row0 + count; i++) {
     const ro = i * size;
     let s = 0, e = 0, sA = 0, eA = 0;
@@ -150,19 +131,21 @@ function relaxRowsFused(aOut: Float64Array, aIn: Float64Array, size: number, row
       if (a === 0) continue;
       let c: number, t: number;
       if (a > 0) { c = a * sl[j]; t = a * bl[j]; } else { c = a * su[j]; t = a * bu[j]; }
-      aIn[ro + j] = c;
+      aIn[ro + j] += c;
       s += t;
       e += Math.abs(c) * m[mo + j] + Math.abs(t);
       // A zero coefficient would add +0 (finite factors) or NaN (0·∞): skipped either way.
-      if (c !== 0) {
+      if (offA !== null && c !== 0) {
         sA += c * offA[j];
-        eA += Math.abs(c) * wA[j];
+        eA += Math.abs(c) * wA![j];
       }
     }
     bias[i] += s;
     err[i] += g * e;
-    bias[i] += sA;
-    err[i] += gA * eA;
+    if (fused) {
+      bias[i] += sA;
+      err[i] += fused.g * eA;
+    }
   }
 }
 
@@ -270,6 +253,7 @@ export function backwardBound(
       if (fused) termsDone[pk] = 1;
       if (fused && scratchW.length < sizeOut) scratchW = new Float64Array(sizeOut);
       const wA = scratchW;
+      const fusedRows = fusedTerms ? { off: fusedTerms.off, w: wA, g: fusedTerms.g } : null;
       // Rows sharing one set of lines go through the kernel together (without α: all of a domain's rows).
       const perRow = !!alphas || !!rec || !!(betaSign && betaVal);
       for (let d = 0; d < D; d++) {
@@ -289,8 +273,7 @@ export function backwardBound(
           if (alphas) node.kind.relax!(node.params, lo_d, hi_d, alphas.subarray(ro, ro + sizeOut), sl, bl, su, bu);
           if (rec) { rec.sl.set(sl, ro); rec.bl.set(bl, ro); rec.su.set(su, ro); rec.bu.set(bu, ro); }
           const count = perRow ? 1 : R;
-          if (fusedTerms) relaxRowsFused(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err, fusedTerms.off, wA, fusedTerms.g);
-          else relaxRows(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err);
+          relaxRows(aOut, aIn, sizeOut, d * R + r, count, live, nLive, sl, bl, su, bu, m, d * sizeOut, g, bias, err, fusedRows);
           if (betaSign && betaVal) {
             // The split terms −s_j·β_j·z_j (the rounding of the sum charged like the line's term).
             const so = d * sizeOut;
