@@ -1,5 +1,6 @@
 import type { Network } from '../net/network.js';
 import { nextDown } from '../util/float.js';
+import { giveBack, takeZeroed } from '../util/buffer_pool.js';
 import { gamma, magnitude } from './fp.js';
 import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
 import { ForwardLinear, forwardIntermediate } from './forward_linear.js';
@@ -149,37 +150,6 @@ function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: nu
   }
 }
 
-/**
- * Coefficient buffers of finished backward steps, by power-of-two capacity, reused by later
- * steps and calls (one thread each; backwardBound is not re-entrant): the passes otherwise
- * allocate hundreds of kilobytes per domain, off the JS heap, and every few tens of megabytes of
- * that forces a full garbage collection. A buffer handed out is a zeroed view of exactly the
- * length asked for.
- */
-const freeCoefficients: Float64Array[][] = [];
-const POOLED_PER_CAPACITY = 8, POOLED_MAX_LENGTH = 1 << 20;
-function takeCoefficients(length: number): Float64Array {
-  if (length > POOLED_MAX_LENGTH || length === 0) return new Float64Array(length);
-  const cls = 32 - Math.clz32(length - 1);
-  const buf = freeCoefficients[cls]?.pop();
-  if (buf) {
-    const view = buf.subarray(0, length);
-    view.fill(0);
-    return view;
-  }
-  return new Float64Array(1 << cls).subarray(0, length);
-}
-/** Drop every pooled buffer: the next passes run on freshly allocated ones (tests compare both). */
-export function releasePooledCoefficients(): void {
-  freeCoefficients.length = 0;
-}
-function giveCoefficients(a: Float64Array): void {
-  const capacity = a.buffer.byteLength / 8;
-  if (capacity > POOLED_MAX_LENGTH || a.byteOffset !== 0 || (capacity & (capacity - 1)) !== 0) return;
-  const cls = 31 - Math.clz32(capacity);
-  const list = (freeCoefficients[cls] ??= []);
-  if (list.length < POOLED_PER_CAPACITY) list.push(new Float64Array(a.buffer));
-}
 
 /**
  * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
@@ -227,7 +197,7 @@ export function backwardBound(
     const rows = D * R;
     if (prep.kind[k] === 'affine') {
       if (!termsDone[k]) affineTerms(aOut, prep.offset[k]!, prep.absOffset[k]!, absForwardOf(k), D, R, sizeOut, bias, err);
-      const gIns = node.inputs.map((i) => (A[i] ??= takeCoefficients(rows * net.values[i].size)));
+      const gIns = node.inputs.map((i) => (A[i] ??= takeZeroed(rows * net.values[i].size)));
       node.kind.backward(node.params, [], aOut, aOut, gIns, rows);
     } else if (prep.kind[k] === 'relax') {
       const vin = node.inputs[0];
@@ -244,7 +214,7 @@ export function backwardBound(
       // the same order, zeros skipped) are added here, saving a pass over them.
       const pk = prep.producer[vin];
       const fused = pk >= 0 && prep.kind[pk] === 'affine' && prep.consumers[vin] === 1 && A[vin] === undefined && !(betaSign && betaVal);
-      const aIn = (A[vin] ??= takeCoefficients(rows * sizeOut));
+      const aIn = (A[vin] ??= takeZeroed(rows * sizeOut));
       const { sl, bl, su, bu, live } = linesScratch(sizeOut);
       const alphas = opts.alphas?.get(k);
       const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
@@ -292,7 +262,7 @@ export function backwardBound(
     } else {
       unsupported(node, 'linear bound (CROWN)');
     }
-    if (reusable) giveCoefficients(aOut);
+    if (reusable) giveBack(aOut);
   }
   const n = net.inputSize;
   const Ain = A[net.inputIds[0]] ?? new Float64Array(D * R * n);
@@ -433,7 +403,7 @@ function tightenInput(req: BoundsRequest, k: number, b: NodeBounds, absAll: Map<
     const count = d1 - d0;
     if (maxNeed > 0) {
       const R = 2 * maxNeed;
-      const A0 = new Float64Array(count * R * size);
+      const A0 = takeZeroed(count * R * size);
       for (let d = d0; d < d1; d++) {
         const nd = need[d];
         for (let i = 0; i < nd.length; i++) {
@@ -454,7 +424,9 @@ function tightenInput(req: BoundsRequest, k: number, b: NodeBounds, absAll: Map<
         const sz = net.values[net.nodes[node].inputs[0]].size;
         magCache.set(node, a.subarray(d0 * sz, d1 * sz));
       }
-      const { lower } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
+      const { lower, A: aInput } = backwardBound(net, chunk, chunkRegion, v, A0, R, { absCache: cache, magCache });
+      giveBack(A0);
+      giveBack(aInput);
       for (let d = d0; d < d1; d++) {
         const nd = need[d];
         for (let i = 0; i < nd.length; i++) {

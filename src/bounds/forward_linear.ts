@@ -2,6 +2,7 @@ import type { Network } from '../net/network.js';
 import { nextDown, nextUp } from '../util/float.js';
 import { gamma, UNIT_ROUNDOFF } from './fp.js';
 import { clampSplitInput, initialBounds, intersectInPlace, nodeInterval } from './ibp.js';
+import { giveBack, takeZeroed } from '../util/buffer_pool.js';
 import { prepare, unsupported } from './prepare.js';
 import type { BoundsRequest, NodeBounds } from './types.js';
 
@@ -186,6 +187,8 @@ export class ForwardLinear {
   private readonly m: Float64Array;
   private readonly Lf: (Float64Array | undefined)[];
   private readonly Uf: (Float64Array | undefined)[];
+  /** Per value: readers not yet stepped. */
+  private readonly reads: Int32Array;
 
   constructor(readonly req: BoundsRequest, readonly b: NodeBounds) {
     const { net, region } = req;
@@ -194,6 +197,7 @@ export class ForwardLinear {
     const c = n + 1;
     this.m = new Float64Array(this.D * n);
     for (let i = 0; i < this.m.length; i++) this.m[i] = Math.max(Math.abs(region.lo[i]), Math.abs(region.hi[i]));
+    this.reads = Int32Array.from(prepare(net).consumers);
     this.Lf = new Array(net.values.length);
     this.Uf = new Array(net.values.length);
     const I = new Float64Array(this.D * c * n);
@@ -211,7 +215,7 @@ export class ForwardLinear {
     const prep = prepare(net);
     const node = net.nodes[k];
     const size = net.values[node.output].size;
-    const L = new Float64Array(D * c * size), U = new Float64Array(D * c * size);
+    const L = takeZeroed(D * c * size), U = takeZeroed(D * c * size);
     const E = temp(7, D * size); // rounding allowance, added outward to the constants
     if (prep.kind[k] === 'affine') {
       forwardAffine(net, k, Lf, Uf, m, D, n, L, U, E);
@@ -231,6 +235,13 @@ export class ForwardLinear {
     }
     Lf[node.output] = L;
     Uf[node.output] = U;
+    // An input's linear bounds are dead once its last reader has stepped: their buffers go back.
+    for (const v of node.inputs) {
+      if (--this.reads[v] > 0 || v === net.inputIds[0]) continue;
+      giveBack(Lf[v]!);
+      if (Uf[v] !== Lf[v]) giveBack(Uf[v]!);
+      Lf[v] = Uf[v] = undefined;
+    }
     // Concrete bounds: the linear bounds' box extremes, intersected with interval arithmetic.
     nodeInterval(net, k, b, D);
     const lo = b.lo[node.output]!, hi = b.hi[node.output]!;

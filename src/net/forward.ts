@@ -1,3 +1,4 @@
+import { giveBack, takeZeroed } from '../util/buffer_pool.js';
 import type { Network } from './network.js';
 import { InputError } from './op.js';
 
@@ -14,7 +15,7 @@ export function forwardAll(net: Network, x: Float64Array, batch = 1): Float64Arr
   const vals: Float64Array[] = new Array(net.values.length);
   vals[net.inputIds[0]] = x;
   for (const node of net.nodes) {
-    const out = new Float64Array(batch * net.values[node.output].size);
+    const out = takeZeroed(batch * net.values[node.output].size);
     node.kind.eval(node.params, node.inputs.map((i) => vals[i]), out, batch);
     vals[node.output] = out;
   }
@@ -23,7 +24,15 @@ export function forwardAll(net: Network, x: Float64Array, batch = 1): Float64Arr
 
 /** Exact float64 forward pass: the (first) output for a batch of inputs, B × outputSize. */
 export function forward(net: Network, x: Float64Array, batch = 1): Float64Array {
-  return forwardAll(net, x, batch)[net.outputIds[0]];
+  const vals = forwardAll(net, x, batch);
+  const out = vals[net.outputIds[0]];
+  releaseValues(vals, x, out);
+  return out;
+}
+
+/** Hand the buffers of a forward pass's values back to the pool, except `x` and `keep`. */
+export function releaseValues(vals: (Float64Array | undefined)[], x: Float64Array, keep?: Float64Array): void {
+  for (const v of vals) if (v && v !== x && v !== keep) giveBack(v);
 }
 
 /** Convenience: evaluate one input given as a plain array. */

@@ -1,4 +1,5 @@
-import { forwardAll } from './forward.js';
+import { giveBack, takeZeroed } from '../util/buffer_pool.js';
+import { forwardAll, releaseValues } from './forward.js';
 import type { Network } from './network.js';
 import { InputError } from './op.js';
 
@@ -18,11 +19,15 @@ export function vjp(net: Network, x: Float64Array, gOut: Float64Array, batch = 1
     const node = net.nodes[k];
     const g = grads[node.output];
     if (!g) continue; // does not reach the output
-    const gIns = node.inputs.map((i) => (grads[i] ??= new Float64Array(batch * net.values[i].size)));
+    const gIns = node.inputs.map((i) => (grads[i] ??= takeZeroed(batch * net.values[i].size)));
     node.kind.backward(node.params, node.inputs.map((i) => vals[i]), vals[node.output], g, gIns, batch);
   }
   const inId = net.inputIds[0];
-  return { output: vals[outId], grad: grads[inId] ?? new Float64Array(batch * net.values[inId].size) };
+  const output = vals[outId], grad = grads[inId] ?? new Float64Array(batch * net.values[inId].size);
+  // Intermediate values and cotangents are dead now: their buffers go back to the pool.
+  releaseValues(vals, x, output);
+  for (const g of grads) if (g && g !== grad) giveBack(g);
+  return { output, grad };
 }
 
 /** Gradient of one output coordinate (or of c·y for a weight vector c) at one input point. */
