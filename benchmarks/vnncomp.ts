@@ -463,7 +463,7 @@ function median(v: number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; total: number; maxTimeout?: number; expectedFile: string | null; started: string; mach: ReturnType<typeof machine> }): string {
+function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; total: number; maxTimeout?: number; expectedFile: string | null; started: string; mach: ReturnType<typeof machine>; instances?: Instance[] }): string {
   const count = (f: (r: Row) => boolean) => rows.filter(f).length;
   const sat = count((r) => r.result === 'sat'), unsat = count((r) => r.result === 'unsat');
   const hasExpected = (r: Row) => r.expected === 'sat' || r.expected === 'unsat';
@@ -475,10 +475,15 @@ function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; t
   const times = rows.map((r) => r.time_s);
   const rss = rows.map((r) => r.peak_rss_mb).filter((v): v is number => v !== null);
   const timeDecided = rows.filter((r) => r.result === 'sat' || r.result === 'unsat').map((r) => r.time_s);
+  // Rows run with a timeout below their instance's own (--max-timeout in some part of the run):
+  // counted from the rows, since parts of one table may have been run with different caps.
+  const ownTimeout = new Map((ctx.instances ?? []).map((i) => [i.index, i.timeout]));
+  const capped = rows.filter((r) => { const t = ownTimeout.get(r.instance); return t !== undefined && r.timeout < t; });
+  const cappedText = capped.length > 0 ? `; ${capped.length} of them with the timeout capped below the instance's own (at ${[...new Set(capped.map((r) => r.timeout))].sort((x, y) => x - y).join(', ')} s: see the CSV's timeout column)` : ctx.instances ? '' : ctx.maxTimeout !== undefined ? `, timeouts capped at ${ctx.maxTimeout} s` : '';
   const lines = [
     `# lipcert on VNN-COMP ${ctx.benchmark}`,
     '',
-    `Instances: ${rows.length} of ${ctx.total} run from \`${ctx.instancesFile}\`${ctx.maxTimeout !== undefined ? `, timeouts capped at ${ctx.maxTimeout} s` : ''}. ` +
+    `Instances: ${rows.length} of ${ctx.total} run from \`${ctx.instancesFile}\`${cappedText}. ` +
       `Each instance is its own process (\`vnncomp/run_instance.sh\`, start-up included). Expected answers: ${ctx.expectedFile ? `\`${ctx.expectedFile}\`` : 'none'}.`,
     '',
     '| | count |',
@@ -498,6 +503,18 @@ function summary(rows: Row[], ctx: { benchmark: string; instancesFile: string; t
     `| median (decided) | ${timeDecided.length ? median(timeDecided).toFixed(2) : '-'} |`,
     `| peak RSS, max over instances | ${rss.length ? `${Math.max(...rss).toFixed(0)} MB` : '-'} |`,
   ];
+  // Per network: what was run and decided, and how many of its instances were not run yet.
+  if (ctx.instances) {
+    const nets = [...new Set(ctx.instances.map((i) => i.network))];
+    if (nets.length > 1) {
+      lines.push('', 'Per network:', '', '| network | instances | run | decided | sat | unsat | timeout | wrong | not run |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const n of nets) {
+        const rs = rows.filter((r) => r.network === n), all = ctx.instances.filter((i) => i.network === n).length;
+        const c = (f: (r: Row) => boolean) => rs.filter(f).length;
+        lines.push(`| ${n} | ${all} | ${rs.length} | ${c((r) => r.result === 'sat' || r.result === 'unsat')} | ${c((r) => r.result === 'sat')} | ${c((r) => r.result === 'unsat')} | ${c((r) => r.result === 'timeout')} | ${c((r) => r.correct === 'no')} | ${all - rs.length} |`);
+      }
+    }
+  }
   // Search speed per network: domains bounded over the search's own time (rows run with --json;
   // rows of older runs have no count; instances decided before any domain, by the falsifier, are
   // left out). ms / domain is its inverse: everything per domain (bounding, branching, attacks,
@@ -587,7 +604,7 @@ async function main(): Promise<void> {
   const category = a.category ?? a.benchmark;
   const mach = machine();
   const started = new Date().toISOString();
-  const ctx = { benchmark: a.benchmark, instancesFile: join(a.benchmark, a.instances), total: all.length, maxTimeout: a['max-timeout'], expectedFile: expectedFile ? basename(expectedFile) : null, started, mach };
+  const ctx = { benchmark: a.benchmark, instancesFile: join(a.benchmark, a.instances), total: all.length, maxTimeout: a['max-timeout'], expectedFile: expectedFile ? basename(expectedFile) : null, started, mach, instances: all };
 
   console.error(`[vnncomp] ${selected.length} of ${all.length} instances of ${a.benchmark}; results in ${out}`);
   // Resume: rows already in --out are kept (other parts' too); an instance with a row of the same
