@@ -481,13 +481,16 @@ class InputSplitProblem {
     const children: BoundedDomain<BoxDomain>[] = [];
     let at = 0;
     for (const { dims } of plan) {
-      let best = -Infinity, bestAt = at;
+      let best = -Infinity, bestRefuted = -1, bestAt = at;
       for (let t = 0; t < dims; t++) {
         const a = bounded[at + 2 * t], b = bounded[at + 2 * t + 1];
-        // Both children's shortfalls below 0 (a refuted child counts 0): measured on six ACAS Xu
-        // instances, 1–12 % fewer domains than the weaker child's bound alone on five of them.
+        // The trial that refutes more children first, then both children's shortfalls below 0:
+        // the shortfall sum measured 1–12 % fewer domains than the weaker child's bound alone on
+        // five of six ACAS Xu instances, and preferring refuted children 1–5 % fewer again (17
+        // instances of props 1, 3 and 4, none more).
+        const refuted = (a.lower > 0 ? 1 : 0) + (b.lower > 0 ? 1 : 0);
         const score = Math.min(a.lower, 0) + Math.min(b.lower, 0);
-        if (score > best) { best = score; bestAt = at + 2 * t; }
+        if (refuted > bestRefuted || (refuted === bestRefuted && score > best)) { best = score; bestRefuted = refuted; bestAt = at + 2 * t; }
       }
       children.push(bounded[bestAt], bounded[bestAt + 1]);
       at += 2 * dims;
