@@ -150,7 +150,6 @@ function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: nu
   }
 }
 
-
 /**
  * Sound lower bounds of the rows A₀ of value `target` over each domain, given bounds of every
  * value the propagation passes (`b` must hold the inputs of every nonlinear op before target).
