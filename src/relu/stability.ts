@@ -311,7 +311,7 @@ function decide(layers: ReluLayerStability[], nodes: NodeBounds, tier: number): 
       if (lo[j] > L.lo[j]) L.lo[j] = lo[j];
       if (hi[j] < L.hi[j]) L.hi[j] = hi[j];
       if (L.status[j] !== 0) continue;
-      if (L.hi[j] <= 0) { L.status[j] = -1; L.tier[j] = 3; } else if (L.lo[j] >= 0) { L.status[j] = 1; L.tier[j] = 3; }
+      if (L.hi[j] <= 0) { L.status[j] = -1; L.tier[j] = tier; } else if (L.lo[j] >= 0) { L.status[j] = 1; L.tier[j] = tier; }
     }
   }
 }
@@ -869,7 +869,7 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
         t = performance.now();
         nodes = copyNodes(crownIntermediate({ net, region: batch, parent: nodes, signal: s.signal }));
         for (const L2 of layers) pushLayerBounds(nodes, L2);
-        decide(layers.slice(li + 1), nodes, tierIndex >= 3 ? 2 : 2);
+        decide(layers.slice(li + 1), nodes, 2);
         seconds.lp += (performance.now() - t) / 1000;
       }
       s.onProgress?.(li + 1, layers.length, s.method);

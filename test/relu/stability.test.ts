@@ -81,6 +81,9 @@ describe('reluStability: no tier calls an unstable ReLU stable', () => {
         const stab = await reluStability(net, region, { method, samples: 64, seed, ...variant });
         const signs = sampledSigns(net, stab, lo, hi, new Rng(seed));
         checkSound(stab, signs, `seed ${seed} ${method}`);
+        // Every decision is credited to a tier the run includes, and a stable element to the tier
+        // that proved it (in ibp/crown runs, never to lp or milp).
+        for (const L of stab.layers) for (let j = 0; j < L.size; j++) if (L.status[j] !== 0) expect(L.tier[j]).toBeLessThanOrEqual(RELU_TIERS.indexOf(method));
         // Nested tiers: whatever the cheaper tier proved stays proved.
         if (prev) prev.layers.forEach((L, li) => { for (let j = 0; j < L.size; j++) if (L.status[j] !== 0) expect(stab.layers[li].status[j]).toBe(L.status[j]); });
         if (method === 'milp') {
