@@ -21,6 +21,7 @@ import { minProblem, outputObjective, type ReachObjective } from './objective.js
 import { freeCoordinates, reachRegion, type ReachRegion } from './region.js';
 import { restrictToFree, type Restricted } from '../net/restrict.js';
 import type { DecidedCounts, MinResult, MinSettings, TracePoint } from './types.js';
+import { cpuMs } from '../util/cpu_time.js';
 
 export type ReachMethod = 'auto' | 'nested' | 'bnb';
 export const REACH_METHODS: readonly ReachMethod[] = ['auto', 'nested', 'bnb'];
@@ -105,12 +106,6 @@ export interface ReachOptions extends Partial<ReachSettings> {
    * wall seconds, the search being single-threaded). Default false.
    */
   cpuClock?: boolean;
-}
-
-/** This process's CPU time in milliseconds (user + system). */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 /**

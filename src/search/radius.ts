@@ -39,6 +39,7 @@ import { FALSIFY_DEFAULTS, type FalsifySettings } from './falsify.js';
 import type { Feature } from './features.js';
 import type { MctsSettings } from './mcts.js';
 import { splitKind, verify } from './verify.js';
+import { cpuMs } from '../util/cpu_time.js';
 
 /** Every knob of `radius` (one settings object, documented defaults). */
 export interface RadiusSettings {
@@ -463,12 +464,6 @@ export async function lipschitzRadius(q: RadiusQuestion, top: number, tries: num
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** CPU milliseconds of this process so far (every thread). */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 /** The admissible box: the domain (or ±∞) with every non-free coordinate fixed at x0. */
 function admissibleBox(x0: Float64Array, domain: { lo: Float64Array; hi: Float64Array } | undefined, free: number[]): InputBox {
