@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Network } from '../net/network.js';
 import { releasePooledBuffers } from '../util/buffer_pool.js';
-import { releaseForwardTemporaries } from './forward_linear.js';
 import { boundBoxes, stackDisjunct, type BoxBatchResult, type BoxDomain } from '../search/box_bounding.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import { Rng } from '../util/rng.js';
@@ -75,7 +74,6 @@ describe('bounds of a box do not depend on its batch nor on reused workspaces', 
       // the passes below run on the buffers earlier calls left behind.
       const reference = doms.map((d, k) => {
         releasePooledBuffers();
-        releaseForwardTemporaries();
         return fingerprint(boundBoxes(net, rows, [d], modes[k]), 0);
       });
 

@@ -25,25 +25,18 @@ import type { BoundsRequest, NodeBounds } from './types.js';
 
 const U2 = 2 * UNIT_ROUNDOFF;
 
-/**
- * Temporaries of one step, reused across steps and calls (forward mode runs on one thread and is
- * not re-entrant; each thread has its own module state): slot i is a zeroed buffer of `length`.
- */
-const temps: Float64Array[] = [];
-/** Drop the reusable temporaries: the next steps run on freshly allocated ones (tests compare both). */
-export function releaseForwardTemporaries(): void {
-  temps.length = 0;
-}
-function temp(slot: number, length: number): Float64Array {
-  let t = temps[slot];
-  if (!t || t.length < length) {
-    t = new Float64Array(Math.max(length, 2 * (t?.length ?? 0)));
-    temps[slot] = t;
-    return t.subarray(0, length);
+/** Zeroed arrays from the buffer pool, all handed back together once a step is done with them. */
+class Temporaries {
+  private readonly taken: Float64Array[] = [];
+  take(length: number): Float64Array {
+    const a = takeZeroed(length);
+    this.taken.push(a);
+    return a;
   }
-  const view = t.subarray(0, length);
-  view.fill(0);
-  return view;
+  giveAllBack(): void {
+    for (const a of this.taken) giveBack(a);
+    this.taken.length = 0;
+  }
 }
 
 /** Σ_k |c_k|·m_k + |c_n| per element: the largest |f(x)| of the linear functions over the box. */
@@ -90,15 +83,15 @@ function forwardAffine(net: Network, k: number, Lf: (Float64Array | undefined)[]
   const node = net.nodes[k];
   const size = net.values[node.output].size;
   const c = n + 1;
+  const tmp = new Temporaries();
   const mids: Float64Array[] = [], rads: Float64Array[] = [], ws: Float64Array[] = [];
   for (let q = 0; q < node.inputs.length; q++) {
     const v = node.inputs[q];
     const Lv = Lf[v]!, Uv = Uf[v]!, sz = net.values[v].size;
-    // Slots 8 + 3q.. per input (live until the node's products are taken); 0–3 within the loop only.
-    const mid = temp(8 + 3 * q, Lv.length), rad = temp(9 + 3 * q, Lv.length);
+    const mid = tmp.take(Lv.length), rad = tmp.take(Lv.length);
     for (let i = 0; i < Lv.length; i++) { mid[i] = 0.5 * Lv[i] + 0.5 * Uv[i]; rad[i] = 0.5 * Uv[i] - 0.5 * Lv[i]; }
     // Splitting into centre and radius: each coefficient off by ≤ u·(|L| + |U|).
-    const magL = temp(0, D * sz), magU = temp(1, D * sz), magM = temp(2, D * sz), magR = temp(3, D * sz);
+    const magL = tmp.take(D * sz), magU = tmp.take(D * sz), magM = tmp.take(D * sz), magR = tmp.take(D * sz);
     magnitudes(Lv, m, D, n, sz, magL);
     magnitudes(Uv, m, D, n, sz, magU);
     magnitudes(mid, m, D, n, sz, magM);
@@ -107,13 +100,13 @@ function forwardAffine(net: Network, k: number, Lf: (Float64Array | undefined)[]
       const cb = d * c * sz + n * sz;
       for (let j = 0; j < sz; j++) rad[cb + j] = nextUp(rad[cb + j] + U2 * (magL[d * sz + j] + magU[d * sz + j]));
     }
-    const w = temp(10 + 3 * q, D * sz);
+    const w = tmp.take(D * sz);
     for (let i = 0; i < w.length; i++) w[i] = magM[i] + magR[i] + U2 * (magL[i] + magU[i]);
     mids.push(mid);
     rads.push(rad);
     ws.push(w);
   }
-  const outMid = temp(4, D * c * size), outRad = temp(5, D * c * size);
+  const outMid = tmp.take(D * c * size), outRad = tmp.take(D * c * size);
   node.kind.eval(node.params, mids, outMid, D * c);
   node.kind.absForward!(node.params, rads, outRad, D * c);
   // eval added the offset to every column: take it off the coefficient columns.
@@ -123,7 +116,7 @@ function forwardAffine(net: Network, k: number, Lf: (Float64Array | undefined)[]
     for (let j = 0; j < size; j++) outMid[o + j] -= off[j];
   }
   // Rounding of J·mid, |J|·rad and of the offset subtraction: γ·|J|·w + γ·|off|·(Σ m_k + 1).
-  const absW = temp(6, D * size);
+  const absW = tmp.take(D * size);
   node.kind.absForward!(node.params, ws, absW, D);
   const g = gamma(node.kind.dotLength?.(node.params) ?? 1 << 20) + U2;
   for (let d = 0; d < D; d++) {
@@ -133,10 +126,11 @@ function forwardAffine(net: Network, k: number, Lf: (Float64Array | undefined)[]
   }
   for (let i = 0; i < L.length; i++) { L[i] = outMid[i] - outRad[i]; U[i] = outMid[i] + outRad[i]; }
   // Recombination: each coefficient off by ≤ u·(|mid| + |rad|).
-  const magOM = temp(0, D * size), magOR = temp(1, D * size);
+  const magOM = tmp.take(D * size), magOR = tmp.take(D * size);
   magnitudes(outMid, m, D, n, size, magOM);
   magnitudes(outRad, m, D, n, size, magOR);
   for (let i = 0; i < E.length; i++) E[i] += U2 * (magOM[i] + magOR[i]);
+  tmp.giveAllBack();
 }
 
 /**
@@ -151,7 +145,7 @@ function forwardRelax(net: Network, k: number, b: NodeBounds, Lf: (Float64Array 
   const lo = b.lo[v]!, hi = b.hi[v]!;
   const Lv = Lf[v]!, Uv = Uf[v]!;
   const sl = new Float64Array(size), bl = new Float64Array(size), su = new Float64Array(size), bu = new Float64Array(size);
-  const magL = temp(0, D * size), magU = temp(1, D * size);
+  const magL = takeZeroed(D * size), magU = takeZeroed(D * size);
   magnitudes(Lv, m, D, n, size, magL);
   magnitudes(Uv, m, D, n, size, magU);
   for (let d = 0; d < D; d++) {
@@ -173,6 +167,8 @@ function forwardRelax(net: Network, k: number, b: NodeBounds, Lf: (Float64Array 
       E[d * size + j] = U2 * (Math.abs(sl[j]) * magSL + Math.abs(su[j]) * magSU + Math.abs(bl[j]) + Math.abs(bu[j]));
     }
   }
+  giveBack(magL);
+  giveBack(magU);
 }
 
 /**
@@ -216,7 +212,7 @@ export class ForwardLinear {
     const node = net.nodes[k];
     const size = net.values[node.output].size;
     const L = takeZeroed(D * c * size), U = takeZeroed(D * c * size);
-    const E = temp(7, D * size); // rounding allowance, added outward to the constants
+    const E = takeZeroed(D * size); // rounding allowance, added outward to the constants
     if (prep.kind[k] === 'affine') {
       forwardAffine(net, k, Lf, Uf, m, D, n, L, U, E);
     } else if (prep.kind[k] === 'relax') {
@@ -233,6 +229,7 @@ export class ForwardLinear {
         U[cb + j] = nextUp(U[cb + j] + e);
       }
     }
+    giveBack(E);
     Lf[node.output] = L;
     Uf[node.output] = U;
     // An input's linear bounds are dead once its last reader has stepped: their buffers go back.
@@ -245,10 +242,12 @@ export class ForwardLinear {
     // Concrete bounds: the linear bounds' box extremes, intersected with interval arithmetic.
     nodeInterval(net, k, b, D);
     const lo = b.lo[node.output]!, hi = b.hi[node.output]!;
-    const lLin = temp(0, D * size), uLin = temp(1, D * size);
+    const lLin = takeZeroed(D * size), uLin = takeZeroed(D * size);
     concretizeLinear(L, region.lo, region.hi, D, n, size, false, lLin);
     concretizeLinear(U, region.lo, region.hi, D, n, size, true, uLin);
     intersectInPlace(lo, hi, lLin, uLin);
+    giveBack(lLin);
+    giveBack(uLin);
     intersectInPlace(lo, hi, this.req.parent?.lo[node.output], this.req.parent?.hi[node.output]);
   }
 }
