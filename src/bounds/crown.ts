@@ -119,9 +119,9 @@ function affineTerms(aOut: Float64Array, off: Float64Array, absOff: Float64Array
  *
  * `fused`: the relaxation is the only reader of an affine node's output and aIn is all zero on
  * entry, so the coefficients written are final: that node's terms (offset `off`, error weights
- * `w` = |J|·m_in + |offset|, γ `g`) are added here from them too.
+ * `w` = |J|·m_in + |offset|; the same γ, both ops having `size` elements) are added here too.
  */
-function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array, fused: { off: Float64Array; w: Float64Array; g: number } | null): void {
+function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: number, count: number, live: Int32Array, nLive: number, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, m: Float64Array, mo: number, g: number, bias: Float64Array, err: Float64Array, fused: { off: Float64Array; w: Float64Array } | null): void {
   const offA = fused ? fused.off : null, wA = fused ? fused.w : null;
   for (let i = row0; i < row0 + count; i++) {
     const ro = i * size;
@@ -145,7 +145,7 @@ function relaxRows(aOut: Float64Array, aIn: Float64Array, size: number, row0: nu
     err[i] += g * e;
     if (fused) {
       bias[i] += sA;
-      err[i] += fused.g * eA;
+      err[i] += g * eA;
     }
   }
 }
@@ -218,11 +218,11 @@ export function backwardBound(
       const alphas = opts.alphas?.get(k);
       const rec = record ? { sl: new Float64Array(rows * sizeOut), bl: new Float64Array(rows * sizeOut), su: new Float64Array(rows * sizeOut), bu: new Float64Array(rows * sizeOut) } : undefined;
       const g = gamma(sizeOut + 1);
-      const fusedTerms = fused ? { off: prep.offset[pk]!, absOff: prep.absOffset[pk]!, absFm: absForwardOf(pk), g: gamma(sizeOut + 1) } : null;
+      // The fused affine node's |J|·m_in and |offset| (its error weights, per domain, go to scratchW).
+      const fusedAbs = fused ? { absFm: absForwardOf(pk), absOff: prep.absOffset[pk]! } : null;
       if (fused) termsDone[pk] = 1;
       if (fused && scratchW.length < sizeOut) scratchW = new Float64Array(sizeOut);
-      const wA = scratchW;
-      const fusedRows = fusedTerms ? { off: fusedTerms.off, w: wA, g: fusedTerms.g } : null;
+      const fusedRows = fused ? { off: prep.offset[pk]!, w: scratchW } : null;
       // Rows sharing one set of lines go through the kernel together (without α: all of a domain's rows).
       const perRow = !!alphas || !!rec || !!(betaSign && betaVal);
       for (let d = 0; d < D; d++) {
@@ -233,9 +233,9 @@ export function backwardBound(
           nLive = 0;
           for (let j = 0; j < sizeOut; j++) if (sl[j] !== 0 || bl[j] !== 0 || su[j] !== 0 || bu[j] !== 0) live[nLive++] = j;
         } else for (let j = 0; j < sizeOut; j++) live[j] = j;
-        if (fusedTerms) {
-          const fo = d * sizeOut, { absFm, absOff } = fusedTerms;
-          for (let j = 0; j < sizeOut; j++) wA[j] = absFm[fo + j] + absOff[j];
+        if (fusedAbs) {
+          const fo = d * sizeOut, { absFm, absOff } = fusedAbs, w = fusedRows!.w;
+          for (let j = 0; j < sizeOut; j++) w[j] = absFm[fo + j] + absOff[j];
         }
         for (let r = 0; r < R; r += perRow ? 1 : R) {
           const ro = (d * R + r) * sizeOut;
