@@ -1,4 +1,5 @@
-import type { ElementwiseAffine } from '../op.js';
+import type { ElementwiseAffine, OpKind } from '../op.js';
+import { denseLipschitz } from './lipschitz_impl.js';
 
 /**
  * A per-sample matrix product with a constant weight, shared by Gemm and MatMul:
@@ -275,4 +276,17 @@ export const denseBounds = {
   absForward: (p: DenseParams, [m]: Float64Array[], out: Float64Array, batch: number) => absForwardDense(p, m, out, batch),
   absOffset: absOffsetDense,
   dotLength: dotLengthDense,
+};
+
+/**
+ * Every semantics Gemm and MatMul share once built (they differ only in how ONNX spells them):
+ * evaluation, gradient, bound propagation, Lipschitz constants and absorbing elementwise affines.
+ */
+export const denseSemantics: Pick<OpKind<DenseParams>, 'lipschitz' | 'isAffine' | 'absForward' | 'absOffset' | 'dotLength' | 'eval' | 'backward' | 'absorbAfter' | 'absorbBefore'> = {
+  ...denseBounds,
+  lipschitz: denseLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
+  eval: (p, [x], out, batch) => evalDense(p, x, out, batch),
+  backward: (p, _ins, _out, g, [gx], batch) => backwardDense(p, g, gx, batch),
+  absorbAfter: (p, a) => denseAbsorbAfter(p, a),
+  absorbBefore: (p, a) => denseAbsorbBefore(p, a),
 };

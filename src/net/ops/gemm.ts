@@ -1,8 +1,7 @@
 import type { OpKind } from '../op.js';
 import { attrFloat, attrInt, checkAttrs } from '../network.js';
 import { expandTo } from './broadcast_impl.js';
-import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
-import { denseLipschitz } from './lipschitz_impl.js';
+import { denseSemantics, type DenseParams } from './dense_impl.js';
 
 /**
  * ONNX Gemm: Y = alpha·A'·B' + beta·C with a constant B (and C). alpha and beta are folded
@@ -10,7 +9,6 @@ import { denseLipschitz } from './lipschitz_impl.js';
  */
 export const Gemm: OpKind<DenseParams> = {
   onnx: 'Gemm',
-  lipschitz: denseLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, ['alpha', 'beta', 'transA', 'transB', 'broadcast']);
     const [a, b, c] = ctx.inputs;
@@ -33,11 +31,7 @@ export const Gemm: OpKind<DenseParams> = {
     }
     return { shape: [M, N], params: { mode: 'right', rows: M, K, N, W, bias, transA, groups: 1 }, dynamic: [0] };
   },
-  ...denseBounds,
-  eval: (p, [x], out, batch) => evalDense(p, x, out, batch),
-  backward: (p, _ins, _out, g, [gx], batch) => backwardDense(p, g, gx, batch),
-  absorbAfter: (p, a) => denseAbsorbAfter(p, a),
-  absorbBefore: (p, a) => denseAbsorbBefore(p, a),
+  ...denseSemantics,
   toSpec(p, ctx) {
     const w = ctx.addConst('weight', { shape: [p.N, p.K], data: p.W });
     const inputs = [ctx.inputs[0], w];

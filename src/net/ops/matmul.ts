@@ -1,8 +1,7 @@
 import type { OpKind } from '../op.js';
 import { checkAttrs } from '../network.js';
 import { sizeOf } from '../op.js';
-import { backwardDense, denseBounds, denseAbsorbAfter, denseAbsorbBefore, evalDense, type DenseParams } from './dense_impl.js';
-import { denseLipschitz } from './lipschitz_impl.js';
+import { denseSemantics, type DenseParams } from './dense_impl.js';
 
 /**
  * ONNX MatMul with one constant operand (a product of two data-dependent tensors is not
@@ -11,7 +10,6 @@ import { denseLipschitz } from './lipschitz_impl.js';
  */
 export const MatMul: OpKind<DenseParams> = {
   onnx: 'MatMul',
-  lipschitz: denseLipschitz<DenseParams>((p, g, [gx], batch) => backwardDense(p, g, gx, batch)),
   build(ctx) {
     checkAttrs(ctx.attrs, []);
     const [a, b] = ctx.inputs;
@@ -37,11 +35,7 @@ export const MatMul: OpKind<DenseParams> = {
     }
     throw new Error('MatMul of two data-dependent tensors is not supported');
   },
-  ...denseBounds,
-  eval: (p, [x], out, batch) => evalDense(p, x, out, batch),
-  backward: (p, _ins, _out, g, [gx], batch) => backwardDense(p, g, gx, batch),
-  absorbAfter: (p, a) => denseAbsorbAfter(p, a),
-  absorbBefore: (p, a) => denseAbsorbBefore(p, a),
+  ...denseSemantics,
   toSpec(p, ctx) {
     if (p.mode === 'left') {
       const w = ctx.addConst('weight', { shape: [p.rows, p.K], data: p.W });
