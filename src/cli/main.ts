@@ -78,8 +78,9 @@ export function buildCli(argv: string[]) {
       modelArg(y).positional('out', { type: 'string', demandOption: true, describe: 'output file (.onnx or .json)' })
         .epilogue(example('lipcert convert examples/mnist-relu-64-32.onnx /tmp/mnist.json', 'the bundled classifier as lipcert JSON')),
     (a) => guarded(async () => (await import('./commands/convert.js')).runConvert(a as any)))
-    .command('bounds <model>', 'certified lower and upper bounds of every output over an input region', (y) =>
+    .command('bounds <model> [region]', 'certified lower and upper bounds of every output over an input region', (y) =>
       modelArg(y)
+        .positional('region', { type: 'string', describe: 'input region: a box (.json {"lo","hi"}) or a VNN-LIB property (.vnnlib; each disjunct\'s box)' })
         .option('box', { type: 'string', describe: 'input box: JSON file {"lo": [...], "hi": [...]}' })
         .option('vnnlib', { type: 'string', describe: 'VNN-LIB property: the input box of each disjunct' })
         .option('center', { type: 'string', describe: 'ball centre: comma-separated values in C order, with --radius' })

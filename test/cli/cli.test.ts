@@ -251,6 +251,8 @@ describe.concurrent('bounds', () => {
     }
     // the default method is crown
     expect((await okJson('bounds', TINY, '--box', box)).method).toBe('crown');
+    // the box as the REGION positional gives the same bounds as --box
+    expect(await okJson('bounds', TINY, box, '--method', 'ibp')).toMatchObject(await okJson('bounds', TINY, '--box', box, '--method', 'ibp').then(({ time_s: _t, ...rest }) => rest));
     // a point box gives (nearly) the exact output
     const p = tmp('point.json', JSON.stringify({ lo: [0.25, -0.5, 1], hi: [0.25, -0.5, 1] }));
     const y = forward(tinyNet, Float64Array.of(0.25, -0.5, 1));
@@ -400,6 +402,8 @@ describe.concurrent('bad input', () => {
     // bounds
     ['bounds: no region', /give an input region/, () => ['bounds', MNIST]],
     ['bounds: two regions', /give only one input region \(--box and --center/, () => ['bounds', MNIST, '--box', box3, '--center', '1', '--radius', '1']],
+    ['bounds: REGION and --box', /give only one input region \(.*box3\.json and --box were given\)/, () => ['bounds', MNIST, box3, '--box', box3]],
+    ['bounds: --norm with a REGION file', /--norm applies only to a ball/, () => ['bounds', MNIST, box3, '--norm', '2']],
     ['bounds: --center without --radius', /--center needs --radius/, () => ['bounds', MNIST, '--center', digitCsv]],
     ['bounds: --radius without --center', /--radius needs --center/, () => ['bounds', MNIST, '--radius', '1']],
     ['bounds: negative radius', /radius \(-0\.5\) is negative/, () => ['bounds', MNIST, '--center', digitCsv, '--radius', '-0.5']],

@@ -1,6 +1,7 @@
 /**
- * `lipcert bounds MODEL REGION [--method m]`: certified lower and upper bounds of every output
- * over an input region, given as exactly one of
+ * `lipcert bounds MODEL [REGION] [--method m]`: certified lower and upper bounds of every output
+ * over an input region, given as exactly one of (src/cli/region_args.ts)
+ *   REGION                                    a box file (.json) or a VNN-LIB property (.vnnlib)
  *   --box FILE.json                           {"lo": [...], "hi": [...]}
  *   --vnnlib FILE                             the input box of each disjunct of a VNN-LIB property
  *   --center "c1,c2,..." --radius r           the ball ‖x − c‖_norm ≤ r
@@ -15,24 +16,17 @@
  * A bound that is not finite (an unbounded output) is written as null (JSON has no infinities).
  * time_s is the wall time of the bounding itself (not of loading the model or the region).
  */
-import { readVnnlibFile } from '../../spec/vnnlib.js';
-import { BOUND_METHODS, type BoundMethod } from '../../bounds/types.js';
+import { BOUND_METHODS, type BoundMethod, type Norm } from '../../bounds/types.js';
 import { readModel } from '../../net/io.js';
 import { InputError } from '../../net/op.js';
-import { ballRegion, readBoxFile, regionToBatch, vnnlibRegions, type Region } from '../../spec/region.js';
 import type { GlobalArgs } from '../main.js';
 import { fmt, printJson } from '../output.js';
-import { parseVector } from '../argv.js';
+import { readRegions, regionKind, type RegionArgs } from '../region_args.js';
 
-export interface BoundsArgs extends GlobalArgs {
+export interface BoundsArgs extends GlobalArgs, RegionArgs {
   model: string;
   simplify: boolean;
-  box?: string;
-  vnnlib?: string;
-  center?: string;
-  radius?: number;
   norm?: string;
-  domain?: string;
   method?: string;
 }
 
@@ -40,27 +34,6 @@ export interface BoundsArgs extends GlobalArgs {
 interface OneBounds {
   lower: Float64Array;
   upper: Float64Array;
-}
-
-/** Check the region options: exactly one kind, and the ball options only with a ball. */
-function regionKind(a: BoundsArgs): 'box' | 'vnnlib' | 'ball' {
-  const given: string[] = [];
-  if (a.box !== undefined) given.push('--box');
-  if (a.vnnlib !== undefined) given.push('--vnnlib');
-  if (a.center !== undefined) given.push('--center');
-  if (given.length === 0) {
-    if (a.radius !== undefined) throw new InputError('--radius needs --center');
-    throw new InputError('give an input region: --box FILE.json, --vnnlib FILE, or --center "..." --radius r');
-  }
-  if (given.length > 1) throw new InputError(`give only one input region (${given.join(' and ')} were given)`);
-  if (given[0] === '--center') {
-    if (a.radius === undefined) throw new InputError('--center needs --radius');
-    return 'ball';
-  }
-  for (const opt of ['radius', 'norm', 'domain'] as const) {
-    if (a[opt] !== undefined) throw new InputError(`--${opt} applies only to a ball (--center ... --radius r), not to ${given[0]}`);
-  }
-  return given[0] === '--box' ? 'box' : 'vnnlib';
 }
 
 function parseMethod(m: string | undefined): BoundMethod {
@@ -85,29 +58,11 @@ function table(b: OneBounds, indent = ''): string {
 
 export async function runBounds(a: BoundsArgs): Promise<void> {
   // Check everything that needs no model first, so option errors come before slow loading.
-  const kind = regionKind(a);
+  const kind = regionKind(a, true)!;
+  if (kind !== 'ball' && a.norm !== undefined) throw new InputError('--norm applies only to a ball (--center ... --radius r)');
   const method = parseMethod(a.method);
-  let regions: Region[] = [];
-  let what = '';
-  if (kind === 'box') {
-    regions = [readBoxFile(a.box!)];
-    what = `the box ${a.box}`;
-  } else if (kind === 'ball') {
-    const center = parseVector(a.center!, '--center');
-    regions = [ballRegion(center, a.radius!, a.norm ?? 'inf', a.domain)];
-    what = `the L${a.norm ?? 'inf'} ball of radius ${a.radius}${a.domain !== undefined ? ` within [${a.domain.replace(':', ', ')}]` : ''}`;
-  }
-
   const net = readModel(a.model, { nnetNormalize: a['nnet-normalize'], simplify: a.simplify });
-
-  if (kind === 'vnnlib') {
-    const path = a.vnnlib!;
-    const prop = readVnnlibFile(path, { numInputs: net.inputSize, numOutputs: net.outputSize });
-    regions = vnnlibRegions(prop).map((r) => r.region);
-    if (regions.length === 0) throw new InputError(`${path}: the property's input region is empty (every disjunct has an empty box): nothing to bound`);
-    what = `${regions.length === 1 ? 'the input box' : `the ${regions.length} input boxes`} of ${path}`;
-  }
-  const batches = regions.map((r) => regionToBatch(r, net.inputSize));
+  const { regions: batches, what } = await readRegions(a, kind, net, (a.norm ?? 'inf') as Norm);
 
   // Loaded here, after every input check: option errors are reported without loading the bounds code.
   const { computeBounds } = await import('../../bounds/index.js');
