@@ -1,0 +1,103 @@
+/**
+ * Sigmoid and Tanh relaxation across 0 (src/net/ops/sshape_impl.ts): each line is the parallelogram
+ * side or CROWN's chord/tangent, whichever is closer to f at the middle. Checked exactly (320-bit
+ * fixed point) at the points where a line comes closest to f — found by a float search, then that
+ * float and its neighbours evaluated exactly — and for tightness against the parallelogram.
+ */
+import { describe, expect, it } from 'vitest';
+import { FIX, Q, sigmoidFixed, tanhFixed, toFixed } from '../helpers/exact.js';
+import { logUniform } from '../helpers/random_bounds_nets.js';
+import { Rng } from '../helpers/random_net.js';
+import type { OpKind } from '../../src/net/op.js';
+import { Sigmoid } from '../../src/net/ops/sigmoid.js';
+import { Tanh } from '../../src/net/ops/tanh.js';
+import { nextDown, nextUp } from '../../src/util/float.js';
+
+const unary = (op: string) => ({ op, size: 1, alpha: 0, attrs: {} });
+const f64 = (op: string, x: number) => (op === 'Tanh' ? Math.tanh(x) : 1 / (1 + Math.exp(-x)));
+const d64 = (op: string, x: number) => { const y = f64(op, x); return op === 'Tanh' ? 1 - y * y : y * (1 - y); };
+
+/** The point of [a, b] where g is smallest, by golden-section search (g unimodal there) plus the end points. */
+function argminOn(g: (x: number) => number, a: number, b: number): number[] {
+  let lo = a, hi = b;
+  const r = (Math.sqrt(5) - 1) / 2;
+  for (let it = 0; it < 200 && hi - lo > 0; it++) {
+    const x1 = hi - r * (hi - lo), x2 = lo + r * (hi - lo);
+    if (!(x1 < x2)) break;
+    if (g(x1) <= g(x2)) hi = x2; else lo = x1;
+  }
+  return [a, b, lo, hi, 0.5 * (lo + hi)];
+}
+
+/** Crossing intervals l < 0 < h: narrow, wide, lopsided, and the ERAN-like range (|x| up to 60). */
+function crossing(rng: Rng, count: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const k = i % 4;
+    const l = -(k === 0 ? logUniform(rng, 1e-8, 1e-2) : k === 1 ? logUniform(rng, 1e-2, 60) : logUniform(rng, 1e-6, 60));
+    const h = k === 0 ? logUniform(rng, 1e-8, 1e-2) : k === 1 ? logUniform(rng, 1e-2, 60) : k === 2 ? logUniform(rng, 1e-6, 1) : logUniform(rng, 1, 60);
+    out.push([l, h]);
+  }
+  return out;
+}
+
+describe('S-shaped relaxation across 0', () => {
+  it.each([['Sigmoid'], ['Tanh']] as const)('%s: both lines hold exactly where they come closest to f', (op) => {
+    const kind: OpKind = op === 'Sigmoid' ? Sigmoid : Tanh;
+    const fFix = op === 'Sigmoid' ? sigmoidFixed : tanhFixed;
+    const rng = new Rng(op === 'Sigmoid' ? 17 : 18);
+    const ivs = crossing(rng, 400);
+    const n = ivs.length;
+    const lo = Float64Array.from(ivs, (v) => v[0]), hi = Float64Array.from(ivs, (v) => v[1]);
+    const sl = new Float64Array(n), bl = new Float64Array(n), su = new Float64Array(n), bu = new Float64Array(n);
+    kind.relax!(unary(op), lo, hi, null, sl, bl, su, bu);
+    const tol = 1n << (FIX - 200n);
+    const fails: string[] = [];
+    let checked = 0;
+    for (let i = 0; i < n && fails.length < 5; i++) {
+      const [l, h] = ivs[i];
+      for (const [name, s0, b0, side] of [['lower', sl[i], bl[i], -1], ['upper', su[i], bu[i], 1]] as const) {
+        // side·(line − f) is smallest (the line closest to f) at a point the search finds on each side of 0.
+        const gap = (x: number) => side * (s0 * x + b0 - f64(op, x));
+        const pts = [...argminOn(gap, l, 0), ...argminOn(gap, 0, h)];
+        for (const p of pts) {
+          for (const x of [p, nextDown(p), nextUp(p)]) {
+            if (x < l || x > h) continue;
+            const X = Q.fromFloat(x);
+            const v = toFixed(Q.fromFloat(s0).mul(X).add(Q.fromFloat(b0)));
+            checked++;
+            if (BigInt(side) * (v - fFix(X)) < -tol) fails.push(`${op} ${name} line ${s0}·x + ${b0} on [${l}, ${h}] crosses f at x = ${x}`);
+          }
+        }
+      }
+    }
+    expect(fails).toEqual([]);
+    expect(checked).toBeGreaterThan(4000);
+  });
+
+  it.each([['Sigmoid'], ['Tanh']] as const)('%s: never looser than the parallelogram at the middle, far tighter on wide intervals', (op) => {
+    const kind: OpKind = op === 'Sigmoid' ? Sigmoid : Tanh;
+    const ivs = crossing(new Rng(5), 400);
+    const n = ivs.length;
+    const lo = Float64Array.from(ivs, (v) => v[0]), hi = Float64Array.from(ivs, (v) => v[1]);
+    const sl = new Float64Array(n), bl = new Float64Array(n), su = new Float64Array(n), bu = new Float64Array(n);
+    kind.relax!(unary(op), lo, hi, null, sl, bl, su, bu);
+    for (let i = 0; i < n; i++) {
+      const [l, h] = ivs[i], m = 0.5 * (l + h);
+      const k = Math.min(d64(op, l), d64(op, h));
+      // The parallelogram's lines at m (without their tiny rounding margins).
+      const paraLo = f64(op, l) + k * (m - l), paraHi = f64(op, h) + k * (m - h);
+      expect(sl[i] * m + bl[i]).toBeGreaterThanOrEqual(paraLo - 1e-9);
+      expect(su[i] * m + bu[i]).toBeLessThanOrEqual(paraHi + 1e-9);
+    }
+    // On [−10, 10] the parallelogram is nearly the range [f(−10), f(10)]; the tangents are not.
+    const one = (l: number, h: number) => {
+      const o = [0, 0, 0, 0].map(() => new Float64Array(1));
+      kind.relax!(unary(op), Float64Array.of(l), Float64Array.of(h), null, o[0], o[1], o[2], o[3]);
+      return { lower: o[0][0] * 0 + o[1][0], upper: o[2][0] * 0 + o[3][0] };
+    };
+    const { lower, upper } = one(-10, 10);
+    const range = f64(op, 10) - f64(op, -10);
+    expect(upper - lower).toBeLessThan(0.7 * range);
+  });
+});
