@@ -3,7 +3,7 @@ import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import type { Property } from '../spec/property.js';
 import { buildFromSpec, randomDense } from '../../test/helpers/random_net.js';
-import { verify } from './verify.js';
+import { splitKind, verify } from './verify.js';
 
 /**
  * Branch and bound with ReLU splits from the first expansion, α-steps on every domain and the
@@ -79,6 +79,16 @@ describe('verify --set split=relu on Sigmoid and Tanh networks (split at the inf
     expect(y[0] - y[1]).toBeLessThanOrEqual(min + 1e-4);
     const below = await verify(net, property(C, 1, min - 0.3), { timeout: 30, settings });
     expect(below.result, `min ${min}, bound ${below.bound}, ${below.domains} domains`).toBe('unsat');
+  });
+
+  it("split=auto: neuron splits for many-input ReLU, Sigmoid and Tanh networks, input splits for few inputs", () => {
+    for (const act of ['Relu', 'Sigmoid', 'Tanh'] as const) {
+      const wide = buildFromSpec(randomDense({ seed: 40, inputs: 30, widths: [4], outputs: 2, act }));
+      const narrow = buildFromSpec(randomDense({ seed: 41, inputs: 5, widths: [4], outputs: 2, act }));
+      expect(splitKind(wide, { split: 'auto' }), act).toBe('relu');
+      expect(splitKind(narrow, { split: 'auto' }), act).toBe('input');
+      expect(splitKind(wide, { split: 'input' }), act).toBe('input');
+    }
   });
 
   it('split=relu on a network with another nonlinearity is bad input', async () => {
