@@ -88,7 +88,32 @@ describe('lipcert relu', () => {
     expect(existsSync(missing)).toBe(false);
     await bad(/format/, 'relu', NET, BOX, '--prune', join(DIR, 'p.txt'));
     await bad(/solver/, 'relu', NET, BOX, '--solver', 'cplex');
+    await bad(/--lp-budget/, 'relu', NET, BOX, '--lp-budget', '0');
+    await bad(/--lp-budget/, 'relu', NET, BOX, '--lp-budget', 'soon');
+    await bad(/tighten-refuted/, 'relu', NET, BOX, '--tighten-refuted', 'all');
     expect(readdirSync(DIR).some((f) => f.endsWith('.tmp'))).toBe(false);
+  }, 60_000);
+
+  it('the lp tier\'s settings: --tighten-refuted lp/none and --lp-budget; a tiny budget only leaves ReLUs undecided, never decides a wrong one', async () => {
+    const runs = await Promise.all([
+      run('relu', NET, BOX, '--method', 'lp', '--json'),
+      run('relu', NET, BOX, '--method', 'lp', '--json', '--tighten-refuted', 'lp', '--lp-budget', '30'),
+      run('relu', NET, BOX, '--method', 'lp', '--json', '--tighten-refuted', 'none'),
+      run('relu', NET, BOX, '--method', 'lp', '--json', '--lp-budget', '1e-9'),
+      run('relu', NET, BOX, '--json'),
+    ]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const [def, lpAll, none, tiny, exact] = runs.map((r) => JSON.parse(r.stdout) as { layers: { active: number[]; inactive: number[] }[] });
+    // LP-all's intermediate bounds are at least as tight as the α-CROWN ones: it decides at least as much.
+    def.layers.forEach((L, i) => {
+      for (const j of L.active) expect(lpAll.layers[i].active).toContain(j);
+      for (const j of L.inactive) expect(lpAll.layers[i].inactive).toContain(j);
+    });
+    // Every run's stable ReLUs are stable in the exact (milp) answer, on the same side.
+    for (const r of [def, lpAll, none, tiny]) r.layers.forEach((L, i) => {
+      for (const j of L.active) expect(exact.layers[i].active).toContain(j);
+      for (const j of L.inactive) expect(exact.layers[i].inactive).toContain(j);
+    });
   }, 60_000);
 
   it('--solver highs gives the same verdicts as the default glpk, with no MILP timeout', async () => {

@@ -1,5 +1,6 @@
 /**
- * `lipcert relu MODEL [REGION] [--method ibp|crown|lp|milp] [--milp-time s] [--solver glpk|highs] [--prune OUT.onnx|OUT.json] [--json]`
+ * `lipcert relu MODEL [REGION] [--method ibp|crown|lp|milp] [--milp-time s] [--solver glpk|highs]
+ *   [--lp-budget s] [--tighten-refuted alpha|lp|none] [--prune OUT.onnx|OUT.json] [--json]`
  *
  * Which ReLUs are stable over the region (REGION as a .json box or .vnnlib file, or --box,
  * --vnnlib, --center --radius [--norm] [--domain]) and which tier proved it; with --prune, the
@@ -11,6 +12,12 @@
  * "units_removed", "max_abs_difference_bound", "max_abs_difference_sampled", "time_s"} — one
  * layer per ReLU node in topological order, indices into its flattened input. Without --prune,
  * relus_after counts the unstable ReLUs (what pruning would keep) and the difference fields are null.
+ *
+ * The lp tier's settings (RELU_DEFAULTS): --lp-budget s caps the CPU-cheap tier's LP solves (seconds
+ * for all of them; sides left unsolved stay undecided, never wrongly decided; default none), and
+ * --tighten-refuted says how the sides a witness refutes are tightened before later layers use them
+ * (lp: also by their LPs, the default: the triangle relaxation's per-neuron optimum over LP-all
+ * intermediate bounds; alpha: in the α-CROWN step only, cheaper; none: CROWN's bounds).
  */
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -29,6 +36,8 @@ export interface ReluArgs extends GlobalArgs, RegionArgs {
   method?: string;
   'milp-time'?: string;
   solver?: string;
+  'lp-budget'?: string;
+  'tighten-refuted'?: string;
   prune?: string;
 }
 
@@ -41,7 +50,7 @@ function hull(regions: BatchRegion[]): BatchRegion {
 }
 
 export async function runRelu(a: ReluArgs): Promise<void> {
-  const { RELU_TIERS, reluStability, decidedBy } = await import('../../relu/stability.js');
+  const { RELU_DEFAULTS, RELU_TIERS, reluStability, decidedBy } = await import('../../relu/stability.js');
   const method = (a.method ?? 'milp') as (typeof RELU_TIERS)[number];
   if (!RELU_TIERS.includes(method)) throw new InputError(`--method '${a.method}': use ${RELU_TIERS.join(', ')}`);
   let milpTime = 20;
@@ -51,6 +60,13 @@ export async function runRelu(a: ReluArgs): Promise<void> {
   }
   const solver = (a.solver ?? 'glpk') as 'glpk' | 'highs';
   if (solver !== 'glpk' && solver !== 'highs') throw new InputError(`--solver '${a.solver}': use glpk or highs`);
+  let lpBudget = Infinity;
+  if (a['lp-budget'] !== undefined) {
+    lpBudget = Number(a['lp-budget']);
+    if (Number.isNaN(lpBudget) || lpBudget <= 0) throw new InputError(`--lp-budget ${a['lp-budget']}: must be a number of seconds > 0`);
+  }
+  const tightenRefuted = (a['tighten-refuted'] ?? RELU_DEFAULTS.tightenRefuted) as 'alpha' | 'lp' | 'none';
+  if (!['alpha', 'lp', 'none'].includes(tightenRefuted)) throw new InputError(`--tighten-refuted '${a['tighten-refuted']}': use alpha, lp or none`);
   if (a.prune !== undefined) {
     if (!/\.(onnx|json)$/i.test(a.prune)) throw new InputError(`--prune ${a.prune}: cannot tell the output format (use a .onnx or .json name)`);
     // Fail before the analysis when the file cannot be written (it is written atomically at the end).
@@ -68,7 +84,7 @@ export async function runRelu(a: ReluArgs): Promise<void> {
   const quiet = a.quiet || a.json;
   const t0 = performance.now();
   const stab = await reluStability(net, region, {
-    method, milpTime, solver, seed: a.seed,
+    method, milpTime, solver, lpBudget, tightenRefuted, seed: a.seed,
     onProgress: quiet ? undefined : (d, t) => process.stderr.write(`relu: ${method}: node ${d} of ${t} done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`),
   });
   let relusAfter = 0, relusBefore = 0, unitsRemoved: number | null = null, bound: number | null = null, sampled: number | null = null;
