@@ -1,7 +1,7 @@
 /**
  * Reach benchmark: certified min and max of network outputs over input regions.
  *
- *   npx tsx benchmarks/reach.ts [--part acas|methods|mnist|sigmoid|all] [--timeout s] [--limit N] [--filter REGEX] [--reverse] [--report-only]
+ *   npx tsx benchmarks/reach.ts [--part acas|methods|mnist|sigmoid|sigmoid-trained|all] [--timeout s] [--limit N] [--filter REGEX] [--reverse] [--report-only]
  *
  * Parts (each row runs in its own child process, so its peak memory is its own; rows are
  * appended to benchmarks/results/reach.csv as they finish and skipped when already there, so the
@@ -18,7 +18,10 @@
  *            left alone: the free pixels are the first k pixels of the digit's stroke, range
  *            [0, 1]), objective the predicted logit, eps 1e-2 and 1e-3.
  * - sigmoid: ERAN's ffnnSIGMOID 6×200 with 2/3/5 free pixels: how many boxes the Lipschitz bound
- *            decides (vs the linear bound), with and without it.
+ *            decides (vs the linear bound), with and without it; and the project's own small
+ *            sigmoid MNIST net (784-32-16-10, `npx tsx scripts/train-mnist.ts --activation sigmoid
+ *            --widths 32,16`, written to benchmarks/out/models; its rows are skipped with a note
+ *            when it has not been trained) with 2/3/5 free pixels of the bundled test digits.
  * The Markdown table goes to benchmarks/results/reach.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -193,6 +196,30 @@ function sigmoidRows(timeout: number): Row[] {
         spec: { kind: 'free', model: `${BENCH}/eran/nets/ffnnSIGMOID__Point_6x200.onnx`, center: img, free: strokePixels(img, 3), lo: 0.485, hi: 0.515, output: label, lipschitz },
       });
     }
+  }
+  return rows;
+}
+
+/** The project's small sigmoid MNIST net (scripts/train-mnist.ts --activation sigmoid --widths 32,16 --seed 1). */
+const TRAINED_SIGMOID = resolve(ROOT, 'benchmarks/out/models/mnist-sigmoid-32-16-l1-0-s1.onnx');
+
+/**
+ * The trained sigmoid net: k stroke pixels of bundled test digits 0–2 free in [0, 1], the digit's
+ * logit, eps 1e-3, with and without the Lipschitz bound (bnb; one free pixel: auto = nested).
+ */
+function trainedSigmoidRows(timeout: number): Row[] {
+  if (!existsSync(TRAINED_SIGMOID)) {
+    process.stderr.write(`reach benchmark: ${TRAINED_SIGMOID} not found (train it: npx tsx scripts/train-mnist.ts --activation sigmoid --widths 32,16); its rows are skipped\n`);
+    return [];
+  }
+  const rows: Row[] = [];
+  const d = digits();
+  for (const idx of [0, 1, 2]) for (const k of [2, 3, 5]) for (const lipschitz of [true, false]) {
+    const img = d.images[idx];
+    rows.push({
+      part: 'sigmoid', id: `sigmoid:trained:${idx}:${k}:${lipschitz}`, network: 'trained sigmoid 784-32-16-10', region: `digit ${idx}, ${k} free pixels in [0,1]`, objective: `y${d.labels[idx]}`, method: lipschitz ? 'bnb' : 'bnb (no Lipschitz)', eps: 1e-3, timeout,
+      spec: { kind: 'free', model: TRAINED_SIGMOID, center: img, free: strokePixels(img, k), lo: 0, hi: 1, output: d.labels[idx], lipschitz },
+    });
   }
   return rows;
 }
@@ -375,7 +402,9 @@ function report(): void {
   };
   sec('methods', 'nested vs bnb', ['Random dense nets (3 hidden layers of 16) on [-1, 1]^k and ACAS Xu 1_1 with 1–2 inputs free over the prop_1 box (others at its centre); objective y0, eps 1e-3.'], (r) => `${r.network.startsWith('random') ? `random ${r.network.split(' ')[1]}, ${r.region.replace('[-1,1]^', '')} free` : `${r.network}, ${r.region}`}, ${r.method}`);
   sec('mnist', 'MNIST: a few free pixels', ['The bundled example and mnistfc 256x2; k stroke pixels of a test digit free in [0, 1], the others fixed; objective the digit\'s logit.'], (r) => `${r.network}, ${r.region.replace(/digit \d+, /, '')}, eps ${r.eps}`);
-  sec('sigmoid', 'Sigmoid network: where the Lipschitz bound decides', ['ERAN ffnnSIGMOID 6×200; k stroke pixels free in [0, 1] (eps 1e-3), or 3 of them in [0.485, 0.515] (eps 1e-6: small boxes, where the Lipschitz bound is as tight as the linear one); with and without the Lipschitz bound (bnb).'], (r) => `${r.region.replace(/test image \d+, /, '')}, ${r.method}`);
+  sec('sigmoid', 'Sigmoid networks: where the Lipschitz bound decides', ['ERAN ffnnSIGMOID 6×200; k stroke pixels free in [0, 1] (eps 1e-3), or 3 of them in [0.485, 0.515] (eps 1e-6: small boxes, where the Lipschitz bound is as tight as the linear one); with and without the Lipschitz bound (bnb).',
+    'The project\'s own sigmoid MNIST net (784-32-16-10, `scripts/train-mnist.ts --activation sigmoid --widths 32,16 --seed 1`, gitignored benchmarks/out/models): k stroke pixels of bundled test digits 0–2 free in [0, 1], eps 1e-3, with and without the Lipschitz bound.'],
+  (r) => `${r.network.startsWith('ERAN') ? 'ERAN 6×200' : 'trained 32-16'}, ${r.region.replace(/(test image|digit) \d+, /, '')}, ${r.method}`);
   writeFileSync(MD, `${L.join('\n')}\n`);
 }
 
@@ -409,6 +438,7 @@ if (a.child) {
       ...(part === 'methods' || part === 'all' ? methodRows(timeout) : []),
       ...(part === 'mnist' || part === 'all' ? mnistRows(timeout) : []),
       ...(part === 'sigmoid' || part === 'all' ? sigmoidRows(timeout) : []),
+      ...(part === 'sigmoid' || part === 'sigmoid-trained' || part === 'all' ? trainedSigmoidRows(timeout) : []),
       ...(part === 'acas' || part === 'all' ? acasRows(timeout) : []),
     ];
     if (a.filter) for (let i = rows.length - 1; i >= 0; i--) if (!new RegExp(a.filter).test(rows[i].id)) rows.splice(i, 1);

