@@ -3,6 +3,7 @@ import type { Norm } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
 import { InputError } from '../net/op.js';
 import { branchAndBound, type BoundedDomain, type BnbStats } from '../search/bnb.js';
+import { cpuDeadlineSignal, cpuMs } from '../util/cpu_time.js';
 import { Rng } from '../util/rng.js';
 import { resolveSettings } from '../util/settings.js';
 import { globalLipschitz } from './global.js';
@@ -53,6 +54,11 @@ export interface LipschitzSettings {
    * backward passes cost far more there for the same bounds), else CROWN's own 'auto'. Default 'auto'.
    */
   intermediate: 'auto' | 'forward' | 'backward';
+  /**
+   * Count the timeout in this process's CPU seconds instead of wall seconds (benchmarks on a
+   * machine shared with other work; the search is single-threaded). Default false.
+   */
+  cpuClock: boolean;
 }
 
 export const LIPSCHITZ_DEFAULTS: LipschitzSettings = {
@@ -68,6 +74,7 @@ export const LIPSCHITZ_DEFAULTS: LipschitzSettings = {
   seed: 0,
   globalSearchRadius: 1,
   intermediate: 'auto',
+  cpuClock: false,
 };
 
 export interface LipschitzTracePoint {
@@ -123,6 +130,7 @@ export async function lipschitzInterval(
 ): Promise<LipschitzInterval> {
   const s = lipschitzSettings(settings);
   const start = performance.now();
+  const cpuStart = s.cpuClock ? cpuMs() : 0;
   let net = network;
   let n = net.inputSize;
   const m = net.outputSize;
@@ -169,10 +177,12 @@ export async function lipschitzInterval(
   const globFree = Math.min(glob, globalLipschitz(net, row, norm).upper[0]);
   const mode = s.intermediate !== 'auto' ? s.intermediate : k <= 20 && net.nodes.some((nd) => nd.kind.lipschitz?.derivativeRange && !nd.kind.breakpoints) ? 'forward' : 'auto';
   const deadline = start + s.timeout * 1000;
+  const cpuTimeout = s.cpuClock ? cpuDeadlineSignal(cpuStart + s.timeout * 1000) : null;
+  const timeUp = () => (cpuTimeout ? cpuTimeout.aborted : performance.now() >= deadline);
   // Intermediate bounds are synchronous: they poll this between steps and throw its reason at
   // the deadline (a timer-based AbortSignal could not fire while they run).
   const TIMEOUT = new Error('lipschitz: timeout');
-  const signal = { get aborted() { return performance.now() >= deadline; }, reason: TIMEOUT } as unknown as AbortSignal;
+  const signal = { get aborted() { return timeUp(); }, reason: TIMEOUT } as unknown as AbortSignal;
   let best = searchLower(net, row, norm, lo, hi, rng, { samples: s.samples, ascentSteps: s.ascentSteps });
   let rootNodes;
   try {
@@ -270,7 +280,7 @@ export async function lipschitzInterval(
         // networks); children left at the deadline keep their parent's bound (they lie inside it).
         const children: BoundedDomain<LipBox>[] = [];
         for (let c0 = 0; c0 < kids.length; c0 += CHUNK) {
-          if (performance.now() >= deadline) {
+          if (timeUp()) {
             for (let k = c0; k < kids.length; k++) children.push({ domain: { ...kids[k], perCoord: parentOf[k].domain.perCoord }, lower: parentOf[k].lower });
             break;
           }
@@ -289,8 +299,8 @@ export async function lipschitzInterval(
         return { children };
       },
     },
-    { batch: s.batch, deadline, diveFraction: 0 },
-    controller.signal,
+    { batch: s.batch, deadline: cpuTimeout ? Infinity : deadline, diveFraction: 0 },
+    cpuTimeout ? cpuDeadlineSignal(cpuStart + s.timeout * 1000, controller.signal) : controller.signal,
     (st) => {
       const U = upperOf(st);
       note(best.lower, U);

@@ -21,7 +21,7 @@ import { minProblem, outputObjective, type ReachObjective } from './objective.js
 import { freeCoordinates, reachRegion, type ReachRegion } from './region.js';
 import { restrictToFree, type Restricted } from '../net/restrict.js';
 import type { DecidedCounts, MinResult, MinSettings, TracePoint } from './types.js';
-import { cpuMs } from '../util/cpu_time.js';
+import { cpuDeadlineSignal, cpuMs } from '../util/cpu_time.js';
 
 export type ReachMethod = 'auto' | 'nested' | 'bnb';
 export const REACH_METHODS: readonly ReachMethod[] = ['auto', 'nested', 'bnb'];
@@ -106,26 +106,6 @@ export interface ReachOptions extends Partial<ReachSettings> {
    * wall seconds, the search being single-threaded). Default false.
    */
   cpuClock?: boolean;
-}
-
-/**
- * A signal that reads as aborted once the process's CPU time passes `cpuDeadline` (ms) or `outer`
- * is aborted. The bounding code reads it very often and a CPU-time query is a system call, so the
- * CPU time is read again only after 10 ms of wall time (CPU time advances no faster than wall time
- * on the one thread that bounds, so it overshoots by about that much at most).
- */
-function cpuDeadlineSignal(cpuDeadline: number, outer?: AbortSignal): AbortSignal {
-  let checkedAt = -Infinity, passed = false;
-  return {
-    get aborted() {
-      if (outer?.aborted) return true;
-      if (passed) return true;
-      const now = performance.now();
-      if (now - checkedAt >= 10) { checkedAt = now; passed = cpuMs() >= cpuDeadline; }
-      return passed;
-    },
-    get reason() { return outer?.aborted ? outer.reason : 'timeout'; },
-  } as AbortSignal;
 }
 
 /** The method `auto` picks: nested for few free inputs on boxes, bnb otherwise. */

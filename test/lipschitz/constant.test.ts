@@ -131,9 +131,18 @@ describe('lipschitzInterval', () => {
     const lo = new Float64Array(2).fill(-1), hi = new Float64Array(2).fill(1);
     const row = Float64Array.of(1, 0);
     const exact = (await exactLocalLipschitz(net, lo, hi, row, 'inf')).value;
-    const r = await lipschitzInterval(net, { lo, hi }, row, { eps: 1e-6, timeout: 0.05 });
-    expect(r.lower).toBeLessThanOrEqual(exact * (1 + 1e-9));
-    expect(r.upper).toBeGreaterThanOrEqual(exact * (1 - 1e-9));
+    for (const cpuClock of [false, true]) {
+      // The timeout in wall seconds, or in the process's CPU seconds (cpuClock): a valid interval either way.
+      const r = await lipschitzInterval(net, { lo, hi }, row, { eps: 1e-6, timeout: 0.05, cpuClock });
+      expect(r.lower).toBeLessThanOrEqual(exact * (1 + 1e-9));
+      expect(r.upper).toBeGreaterThanOrEqual(exact * (1 - 1e-9));
+      expect(r.time_s).toBeLessThan(30);
+    }
+    // A normal CPU-second budget closes the interval as the wall-clock one does.
+    const c = await lipschitzInterval(net, { lo, hi }, row, { eps: 0.01, timeout: 30, cpuClock: true });
+    expect(c.certified).toBe(true);
+    expect(c.lower).toBeGreaterThanOrEqual(0.99 * exact);
+    expect(c.upper).toBeLessThanOrEqual(1.01 * exact);
     const g = await lipschitzInterval(net, null, row, {});
     expect(g.upper).toBe(g.global);
     expect(g.lower).toBeLessThanOrEqual(g.upper);
