@@ -74,6 +74,11 @@ export function betaCrown(
   signal?: AbortSignal,
   /** performance.now() after which no further step starts (the best so far is returned: still sound). */
   deadline = Infinity,
+  /**
+   * |J|·m_in per affine node and max(|l|, |u|) per relax node's input for this batch's `nb`
+   * (see backwardBound's absCache/magCache), when the caller has them; filled in otherwise.
+   */
+  caches: { abs?: Map<number, Float64Array>; mag?: Map<number, Float64Array> } = {},
 ): BetaResult {
   const s = { ...BETA_DEFAULTS, ...settings };
   const D = region.batch;
@@ -90,9 +95,10 @@ export function betaCrown(
   }
   const betas: BetaTerms = { signs: splits, values };
   let alphas: AlphaSet | undefined = start.alphas ? new Map([...start.alphas].map(([k, a]) => [k, Float64Array.from(a)])) : undefined;
-  // |J|·m of the affine ops depends on nb only: computed once for every pass.
-  const absCache = new Map<number, Float64Array>();
-  let res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true, absCache });
+  // |J|·m of the affine ops and the relax inputs' magnitudes depend on nb only: computed once for every pass.
+  const absCache = caches.abs ?? new Map<number, Float64Array>();
+  const magCache = caches.mag ?? new Map<number, Float64Array>();
+  let res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true, absCache, magCache });
   let passes = 1;
   const best = Float64Array.from(res.lower);
   // The best iterate's α and β per row.
@@ -157,7 +163,7 @@ export function betaCrown(
     }
     lrA *= s.decay;
     lrB *= s.decay;
-    res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true, absCache });
+    res = backwardBound(net, nb, region, target, A0, R, { alphas, betas, record: true, absCache, magCache });
     passes++;
     for (let d = 0; d < D; d++) {
       for (let r = 0; r < R; r++) {

@@ -84,6 +84,85 @@ describe('ReLU-split branch and bound', () => {
     expect(sat).toBe(7);
   });
 
+  it('children re-bounded only after their newest split get the bounds of a full re-bound, never above the exact minimum', () => {
+    let checked = 0, compared = 0;
+    for (let t = 0; t < 5; t++) {
+      const net = buildFromSpec(randomDense({ seed: 1300 + t, inputs: 2, widths: [5, 5, 4], outputs: 2, act: 'Relu' }));
+      const lo = [-1, -1], hi = [1, 1];
+      const p = property(lo, hi, [1, -1], 0);
+      const ctx = reluRootContext(net, p.disjuncts[0]);
+      const root = boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 5 }, 4, undefined, true);
+      let doms = [root.bounded[0].domain];
+      for (let round = 0; round < 3; round++) {
+        // With ctx the children know their newest split's layer; without, the shallowest split's layer is used.
+        const kids = doms.flatMap((d) => (d.candidates && d.candidates.length >= 2 ? splitReluDomain(d, d.candidates[0], d.candidates[1], ctx) : []));
+        if (kids.length === 0) break;
+        const full = domainBounds(ctx, kids.map((k) => ({ ...k, newestLayer: undefined })), true);
+        const newest = domainBounds(ctx, kids, true);
+        for (let v = 0; v < net.values.length; v++) {
+          if (!full.nb.lo[v]) continue;
+          expect(Array.from(newest.nb.lo[v]!)).toEqual(Array.from(full.nb.lo[v]!));
+          expect(Array.from(newest.nb.hi[v]!)).toEqual(Array.from(full.nb.hi[v]!));
+          compared++;
+        }
+        const res = boundReluDomains(ctx, kids, { iterations: 5 }, 4, undefined, true);
+        res.bounded.forEach((b) => {
+          const sp = b.domain.splits;
+          const splits = new Map<number, Int8Array>();
+          for (let q = 0; q < sp.length; q += 3) {
+            const size = net.values[net.nodes[sp[q]].inputs[0]].size;
+            if (!splits.has(sp[q])) splits.set(sp[q], new Int8Array(size));
+            splits.get(sp[q])![sp[q + 1]] = sp[q + 2];
+          }
+          const exact = exactMinUnderSplits(net, lo, hi, Float64Array.of(1, -1), Float64Array.of(0), splits);
+          if (exact && Number.isFinite(b.lower)) {
+            checked++;
+            expect(Q.fromFloat(b.lower).le(exact[0]), `net ${t}: ${b.lower} > ${exact[0].toNumber()}`).toBe(true);
+          }
+        });
+        doms = res.bounded.map((b) => b.domain).slice(0, 4);
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it('a disjunct of two polytopes (one tree per polytope): unsat only when both exact minima are > 0', async () => {
+    let unsat = 0, sat = 0;
+    for (let t = 0; t < 5; t++) {
+      const net = buildFromSpec(randomDense({ seed: 1400 + t, inputs: 2, widths: [8, 6], outputs: 3, act: 'Relu' }));
+      const lo = [-0.5, -0.2], hi = [0.2, 0.5];
+      const rowA = [1, -1, 0], rowB = [1, 0, -1];
+      const minA = exactMinUnderSplits(net, lo, hi, Float64Array.from(rowA), Float64Array.of(0), new Map())![0].toNumber();
+      const minB = exactMinUnderSplits(net, lo, hi, Float64Array.from(rowB), Float64Array.of(0), new Map())![0].toNumber();
+      // Unsafe when rowA·y ≤ dA or rowB·y ≤ dB. Both just below their minima: unsat; one just above: sat.
+      const below = (m: number) => m - 0.02 * (1 + Math.abs(m)), above = (m: number) => m + 0.02 * (1 + Math.abs(m));
+      for (const [dA, dB] of [[below(minA), below(minB)], [below(minA), above(minB)]]) {
+        const prop: Property = {
+          numInputs: 2, numOutputs: 3,
+          disjuncts: [{ box: { lo: Float64Array.from(lo), hi: Float64Array.from(hi) }, outputs: [
+            { C: Float64Array.from(rowA), d: Float64Array.of(dA), rows: 1, numOutputs: 3 },
+            { C: Float64Array.from(rowB), d: Float64Array.of(dB), rows: 1, numOutputs: 3 },
+          ] }],
+        };
+        const v = await verify(net, prop, { timeout: 30, settings: { split: 'relu', workers: 1, ...quiet, lpMaxUnstable: 2 } });
+        if (dB < minB) {
+          expect(v.result === 'sat', `net ${t}: sat below both exact minima`).toBe(false);
+          expect(v.result).toBe('unsat');
+          unsat++;
+        } else {
+          expect(v.result === 'unsat', `net ${t}: unsat above an exact minimum`).toBe(false);
+          expect(v.result).toBe('sat');
+          const y = forward(net, v.counterexample!.input);
+          expect(y[0] - y[1] <= dA || y[0] - y[2] <= dB).toBe(true);
+          sat++;
+        }
+      }
+    }
+    expect(unsat).toBe(5);
+    expect(sat).toBe(5);
+  });
+
   it('with worker threads that throw or answer garbage the verdicts stay sound (their chunks are redone here)', async () => {
     // Seed 702 needs ~16k domains: the workers (slow to start under tsx) do get chunks within 8 s.
     const net = buildFromSpec(randomDense({ seed: 702, inputs: 2, widths: [8, 6], outputs: 2, act: 'Relu' }));
@@ -130,13 +209,14 @@ describe('ReLU-split branch and bound', () => {
     expect(proved).toBe(empties);
   });
 
-  it('chooses ReLU splitting automatically only for many inputs', () => {
+  it('chooses neuron splitting automatically only for many inputs', () => {
     const small = buildFromSpec(randomDense({ seed: 1, inputs: 5, widths: [4], outputs: 2, act: 'Relu' }));
     const big = buildFromSpec(randomDense({ seed: 1, inputs: 30, widths: [4], outputs: 2, act: 'Relu' }));
     const sig = buildFromSpec(randomDense({ seed: 1, inputs: 30, widths: [4], outputs: 2, act: 'Sigmoid' }));
     expect(splitKind(small, { split: 'auto' })).toBe('input');
     expect(splitKind(big, { split: 'auto' })).toBe('relu');
-    expect(splitKind(sig, { split: 'auto' })).toBe('input');
+    // Since 7c4972c, 'auto' splits Sigmoid/Tanh neurons too on networks with many inputs.
+    expect(splitKind(sig, { split: 'auto' })).toBe('relu');
     expect(splitKind(small, { split: 'relu' })).toBe('relu');
     // Sigmoid and Tanh split at their inflection point; a network with nothing to split is bad input.
     expect(splitKind(sig, { split: 'relu' })).toBe('relu');

@@ -5,6 +5,8 @@ import type { AlphaSet } from '../bounds/crown.js';
 import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
 import type { NetNode, Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
+import { magnitude } from '../bounds/fp.js';
+import { prepare } from '../bounds/prepare.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
 import { babsrScore, boxObjective, stackDisjunct, TopCandidates, type Rows } from './box_bounding.js';
@@ -49,6 +51,13 @@ export interface ReluDomain {
    */
   bounds?: Float64Array;
   depth: number;
+  /**
+   * The layer (index into the ReLU layout) of the split that made this domain from its parent,
+   * whose `bounds` it inherits: only the layers after it can tighten under the new split (the
+   * earlier layers' bounds depend on earlier layers only and are the parent's). Absent: the
+   * shallowest split's layer (a domain built without a parent's bounds).
+   */
+  newestLayer?: number;
 }
 
 /**
@@ -207,9 +216,15 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
       }
     }
   };
-  // The shallowest split layer over the batch: layers after it get re-bounded.
-  let first = layout.nodes.length;
-  for (const d of doms) for (let q = 0; q < d.splits.length; q += 3) first = Math.min(first, layout.nodes.indexOf(d.splits[q]));
+  // Per domain, the layer after which its bounds get re-bounded: its newest split's when it
+  // inherits its parent's bounds (earlier layers would come out the same), else its shallowest split's.
+  const from = doms.map((d) => {
+    if (d.newestLayer !== undefined && d.bounds) return d.newestLayer;
+    let f = layout.nodes.length;
+    for (let q = 0; q < d.splits.length; q += 3) f = Math.min(f, layout.nodes.indexOf(d.splits[q]));
+    return f;
+  });
+  const first = from.reduce((a, f) => Math.min(a, f), layout.nodes.length);
   const n = net.inputSize;
   layout.nodes.forEach((k, li) => {
     if (rebound && li > first && !signal?.aborted && performance.now() < deadline) {
@@ -217,6 +232,7 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
       const sg = splits.get(k);
       const need: number[][] = doms.map((_, d) => {
         const list: number[] = [];
+        if (li <= from[d]) return list;
         for (let j = 0; j < size; j++) if (lo[d * size + j] < 0 && hi[d * size + j] > 0 && !(sg && sg[d * size + j] !== 0)) list.push(j);
         return list;
       });
@@ -251,6 +267,39 @@ function slotBounds(nb: NodeBounds, D: number, slotDom: number[], which: number[
   return { lo: nb.lo.map(pick), hi: nb.hi.map(pick) };
 }
 
+/**
+ * Per affine node, |J|·m_in (m_in = max(|l|, |u|) of its inputs under `nb`), and per relax node,
+ * max(|l|, |u|) of its input: the error weights every backward pass over these bounds charges
+ * (backwardBound's absCache and magCache), for the D domains of `nb`. Exact functions of the bounds.
+ */
+function errorWeights(net: Network, nb: NodeBounds, D: number): { abs: Map<number, Float64Array>; mag: Map<number, Float64Array> } {
+  const prep = prepare(net);
+  const abs = new Map<number, Float64Array>(), mag = new Map<number, Float64Array>();
+  net.nodes.forEach((node, k) => {
+    if (prep.kind[k] === 'affine') {
+      if (!node.inputs.every((i) => nb.lo[i] && nb.hi[i])) return;
+      const a = new Float64Array(D * net.values[node.output].size);
+      node.kind.absForward!(node.params, node.inputs.map((i) => magnitude(nb.lo[i]!, nb.hi[i]!)), a, D);
+      abs.set(k, a);
+    } else if (prep.kind[k] === 'relax') {
+      const v = node.inputs[0];
+      if (nb.lo[v] && nb.hi[v]) mag.set(k, magnitude(nb.lo[v]!, nb.hi[v]!));
+    }
+  });
+  return { abs, mag };
+}
+
+/** The rows of per-domain arrays (D × size each) for the given slots: slot i gets its domain's row. */
+function slotRows(m: Map<number, Float64Array>, D: number, slotDom: number[], which: number[]): Map<number, Float64Array> {
+  const out = new Map<number, Float64Array>();
+  for (const [k, a] of m) {
+    const size = a.length / D, b = new Float64Array(which.length * size);
+    which.forEach((t, i) => b.set(a.subarray(slotDom[t] * size, (slotDom[t] + 1) * size), i * size));
+    out.set(k, b);
+  }
+  return out;
+}
+
 /** Iterations per round of boundReluDomains: slots refuted after a round leave the batch. */
 const ROUND = 5;
 
@@ -267,6 +316,8 @@ const ROUND = 5;
 export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings: Partial<BetaSettings>, candidateCount: number, signal?: AbortSignal, rebound = false, deadline = Infinity): ReluBatchResult {
   const { net, rows, layout } = ctx;
   const db = domainBounds(ctx, doms, rebound, signal, deadline);
+  // The error weights per domain, once (the slots of a domain share its bounds).
+  const weights = errorWeights(net, db.nb, doms.length);
   const n = net.inputSize, m = net.outputSize, S = layout.total;
   // Slots: (domain, row) for the rows of polytopes not yet refuted.
   const slotDom: number[] = [], slotRow: number[] = [];
@@ -336,7 +387,8 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
         betas.get(sp[q])![i * size + sp[q + 1]] = betaOf[t][q / 3];
       }
     });
-    const res = betaCrown(net, nb, region, out, A0, 1, splits, { ...settings, iterations: steps, stopAbove: Infinity, lrAlpha: lrA * decay ** done, lrBeta: lrB * decay ** done }, { alphas, betas }, signal, deadline);
+    const res = betaCrown(net, nb, region, out, A0, 1, splits, { ...settings, iterations: steps, stopAbove: Infinity, lrAlpha: lrA * decay ** done, lrBeta: lrB * decay ** done }, { alphas, betas }, signal, deadline,
+      { abs: slotRows(weights.abs, doms.length, slotDom, active), mag: slotRows(weights.mag, doms.length, slotDom, active) });
     passes += res.passes * A;
     const rec = res.last.record!;
     active.forEach((t, i) => {
@@ -508,7 +560,7 @@ export function splitReluDomain(d: ReluDomain, node: number, j: number, ctx?: Re
       const below = Float64Array.from(base), above = Float64Array.from(base);
       below[S + i] = p;
       above[i] = p;
-      const make = (bounds: Float64Array): ReluDomain => ({ splits: d.splits, polyLower: d.polyLower, rows: d.rows, alpha: d.alpha, beta: d.beta, bounds, unstable: d.unstable, depth: d.depth + 1 });
+      const make = (bounds: Float64Array): ReluDomain => ({ splits: d.splits, polyLower: d.polyLower, rows: d.rows, alpha: d.alpha, beta: d.beta, bounds, unstable: d.unstable, depth: d.depth + 1, newestLayer: li });
       return [make(below), make(above)];
     }
   }
@@ -517,7 +569,8 @@ export function splitReluDomain(d: ReluDomain, node: number, j: number, ctx?: Re
     sp.set(d.splits);
     sp[d.splits.length] = node; sp[d.splits.length + 1] = j; sp[d.splits.length + 2] = sign;
     // β rows keep the parent's (the new split's β, past the end, reads as 0).
-    return { splits: sp, polyLower: d.polyLower, rows: d.rows, alpha: d.alpha, beta: d.beta, bounds: d.bounds, unstable: d.unstable - 1, depth: d.depth + 1 };
+    const li = ctx ? ctx.layout.nodes.indexOf(node) : -1;
+    return { splits: sp, polyLower: d.polyLower, rows: d.rows, alpha: d.alpha, beta: d.beta, bounds: d.bounds, unstable: d.unstable - 1, depth: d.depth + 1, ...(li >= 0 ? { newestLayer: li } : {}) };
   };
   return [make(-1), make(1)];
 }

@@ -138,7 +138,35 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     this.ctx = reluRootContext(this.net, this.dj, this.signal, this.s.betaIntermediateIterations, performance.now() + budget);
     const res = await this.bound([rootReluDomain(this.ctx, this.dj.outputs.length)], this.s.betaRootIterations, this.signal);
     if (res.cex) this.pending = res.cex;
+    const roots = process.env.LIPCERT_RELU_JOINT ? res.bounded : await this.perPolytope(res.bounded[0]);
     this.startPool();
+    return roots;
+  }
+
+  /**
+   * One root per polytope the root leaves open, each with only that polytope open (the others
+   * marked refuted, +∞): the disjunct is refuted when every polytope is refuted over the whole
+   * box, and each copy's tree covers the box for its polytope, so the trees together prove
+   * exactly what one tree would. Each tree branches on its own row's candidates instead of the
+   * weakest row's of all (a split that helps one row is wasted on the others). The copies start
+   * from the root's α of their rows and get their candidates from one pass.
+   */
+  private async perPolytope(root: BoundedDomain<ReluDomain>): Promise<BoundedDomain<ReluDomain>[]> {
+    const d = root.domain, ranges = this.ctx.rows.ranges;
+    const open = ranges.map((_, p) => p).filter((p) => !(d.polyLower[p] > 0));
+    if (open.length < 2 || !d.alpha) return [root];
+    const S = this.ctx.layout.total;
+    const copies = open.map((p): ReluDomain => {
+      const polyLower = Float64Array.from(d.polyLower, (v, q) => (q === p ? v : Infinity));
+      const [a, b] = ranges[p];
+      const at: number[] = [];
+      d.rows.forEach((r, i) => { if (r >= a && r < b) at.push(i); });
+      const alpha = new Float32Array(at.length * S);
+      at.forEach((i, j) => alpha.set(d.alpha!.subarray(i * S, (i + 1) * S), j * S));
+      return { splits: d.splits, polyLower, rows: Int32Array.from(at, (i) => d.rows[i]), alpha, beta: new Float32Array(0), unstable: d.unstable, depth: d.depth, bounds: d.bounds };
+    });
+    const res = await this.bound(copies, 0, this.signal);
+    if (res.cex) this.pending ??= res.cex;
     return res.bounded;
   }
 
