@@ -89,8 +89,42 @@ export function relaxedForward(net: Network, rec: BackwardRecord, x: Float64Arra
 }
 
 /**
+ * Ops whose lower line has a family of valid choices picked by `relax`'s α (the lower slope):
+ * ReLU-like ops (lines through 0) and S-shaped ops (Sigmoid, Tanh: tangents on the convex part).
+ */
+export function hasSlopeFamily(kind: { breakpoints?: 'relu'; inflection?: number }): boolean {
+  return kind.breakpoints === 'relu' || kind.inflection !== undefined;
+}
+
+/**
+ * ∂(lower line at z)/∂α per element of a non-ReLU op with a slope family (see hasSlopeFamily),
+ * by a forward difference of its `relax` (the intercept moves with the slope: a tangent's point
+ * moves). Only the ascent direction uses it: every bound is still a full backward pass.
+ */
+export function lineGradient(net: Network, k: number, nb: NodeBounds, a: Float64Array, lines: { sl: Float64Array; bl: Float64Array }, z: Float64Array, D: number, rows: number): Float64Array {
+  const node = net.nodes[k];
+  const lo = nb.lo[node.inputs[0]]!, hi = nb.hi[node.inputs[0]]!;
+  const size = lo.length / D;
+  const out = new Float64Array(a.length);
+  const a2 = new Float64Array(size), sl = new Float64Array(size), bl = new Float64Array(size), su = new Float64Array(size), bu = new Float64Array(size);
+  for (let d = 0; d < D; d++) {
+    const lo_d = lo.subarray(d * size, (d + 1) * size), hi_d = hi.subarray(d * size, (d + 1) * size);
+    for (let r = 0; r < rows; r++) {
+      const ro = (d * rows + r) * size;
+      for (let j = 0; j < size; j++) a2[j] = a[ro + j] * (1 + 1e-4) + 1e-9;
+      node.kind.relax!(node.params, lo_d, hi_d, a2, sl, bl, su, bu);
+      for (let j = 0; j < size; j++) {
+        const i = ro + j;
+        out[i] = ((sl[j] - lines.sl[i]) * z[i] + (bl[j] - lines.bl[i])) / (a2[j] - a[i]);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Rows A0 (D × rows) of value `target`, bounded below by CROWN and then by `iterations` steps of
- * projected Adam ascent on the ReLU lower slopes (gradient ∂bound/∂α_j = A_j·z_j at the
+ * projected Adam ascent on the lower slopes of ReLU-like and S-shaped ops (gradient ∂bound/∂α_j = A_j·z_j at the
  * minimising corner, by the envelope theorem), intermediate bounds `nb` fixed. Every iterate is
  * a sound CROWN bound with other valid slopes: `lower` is the best per row (sound, never looser
  * than CROWN); `first` is the plain CROWN pass (with its record), `last` the last improving one.
@@ -115,11 +149,19 @@ export function optimiseSlopes(
   const best = Float64Array.from(first.lower);
   const alphas: AlphaSet = new Map();
   const mom = new Map<number, Float64Array>(), vel = new Map<number, Float64Array>();
+  // Step scale per node: 1 for ReLU-like slopes (they span [0, 1]); other ops' slopes span less
+  // (Sigmoid's at most 1/4), so their steps are scaled by the largest starting slope (measured on
+  // ERAN's sigmoid 6x200, 20 steps at the root's rows: step 0.25 lifted −6.93 to −6.70, 0.02–0.05
+  // to −6.2…−6.5; 3881: −2.73 to −1.79 with 0.01–0.05, unchanged with 0.25).
+  const stepScale = new Map<number, number>();
   for (const [k, lines] of first.record!.lines) {
-    if (!net.nodes[k].kind.breakpoints) continue; // only ReLU-like ops have a slope family
+    if (!hasSlopeFamily(net.nodes[k].kind)) continue;
     alphas.set(k, Float64Array.from(lines.sl));
     mom.set(k, new Float64Array(lines.sl.length));
     vel.set(k, new Float64Array(lines.sl.length));
+    let top = 0;
+    if (!net.nodes[k].kind.breakpoints) for (const v of lines.sl) if (v > top) top = v;
+    stepScale.set(k, net.nodes[k].kind.breakpoints ? 1 : Math.max(top, 1e-6));
   }
   let lr = s.learningRate;
   if (alphas.size === 0) return { lower: best, first, last };
@@ -137,12 +179,15 @@ export function optimiseSlopes(
     for (const [k, a] of alphas) {
       const aOut = res.record!.aOut.get(k)!, z = zs.get(k)!;
       const mk = mom.get(k)!, vk = vel.get(k)!;
+      // ReLU-like lower lines pass through 0 (∂line/∂α = z); other ops' move their intercept too.
+      const dz = net.nodes[k].kind.breakpoints ? z : lineGradient(net, k, nb, a, res.record!.lines.get(k)!, z, D, rows);
+      const scale = stepScale.get(k)!;
       for (let i = 0; i < a.length; i++) {
-        const g = aOut[i] > 0 ? aOut[i] * z[i] : 0;
+        const g = aOut[i] > 0 ? aOut[i] * dz[i] : 0;
         mk[i] = 0.9 * mk[i] + 0.1 * g;
         vk[i] = 0.999 * vk[i] + 0.001 * g * g;
         const mh = mk[i] / (1 - 0.9 ** it), vh = vk[i] / (1 - 0.999 ** it);
-        const v = a[i] + (lr * mh) / (Math.sqrt(vh) + 1e-12);
+        const v = a[i] + (lr * scale * mh) / (Math.sqrt(vh) + 1e-12);
         // Projection onto [0, 1]; the op clamps further to its own valid range.
         a[i] = v < 0 ? 0 : v > 1 ? 1 : v;
       }

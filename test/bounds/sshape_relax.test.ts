@@ -42,15 +42,19 @@ function crossing(rng: Rng, count: number): [number, number][] {
 }
 
 describe('S-shaped relaxation across 0', () => {
-  it.each([['Sigmoid'], ['Tanh']] as const)('%s: both lines hold exactly where they come closest to f', (op) => {
+  it.each([['Sigmoid', false], ['Tanh', false], ['Sigmoid', true], ['Tanh', true]] as const)('%s (α given: %s): both lines hold exactly where they come closest to f', (op, withAlpha) => {
     const kind: OpKind = op === 'Sigmoid' ? Sigmoid : Tanh;
     const fFix = op === 'Sigmoid' ? sigmoidFixed : tanhFixed;
-    const rng = new Rng(op === 'Sigmoid' ? 17 : 18);
+    const rng = new Rng((op === 'Sigmoid' ? 17 : 18) + (withAlpha ? 100 : 0));
     const ivs = crossing(rng, 400);
+    // With α: also intervals on the convex side (h ≤ 0), where α picks the tangent point too.
+    if (withAlpha) for (let i = 0; i < 100; i++) { const l = -logUniform(rng, 1e-6, 60); ivs.push([l, l * rng.next()]); }
     const n = ivs.length;
     const lo = Float64Array.from(ivs, (v) => v[0]), hi = Float64Array.from(ivs, (v) => v[1]);
     const sl = new Float64Array(n), bl = new Float64Array(n), su = new Float64Array(n), bu = new Float64Array(n);
-    kind.relax!(unary(op), lo, hi, null, sl, bl, su, bu);
+    // α anywhere in [0, 1] (the optimiser's projection), NaN included: the op clamps it.
+    const alpha = withAlpha ? Float64Array.from(ivs, (_, i) => (i % 50 === 0 ? NaN : i % 3 === 0 ? rng.next() : d64(op, rng.uniform(ivs[i][0], Math.min(0, ivs[i][1]))))) : null;
+    kind.relax!(unary(op), lo, hi, alpha, sl, bl, su, bu);
     const tol = 1n << (FIX - 200n);
     const fails: string[] = [];
     let checked = 0;
@@ -73,6 +77,8 @@ describe('S-shaped relaxation across 0', () => {
     }
     expect(fails).toEqual([]);
     expect(checked).toBeGreaterThan(4000);
+    // α moves the lower line: the slope follows it where the convex part allows.
+    if (alpha) expect(ivs.filter((_, i) => Math.abs(sl[i] - alpha[i]) < 1e-9 * (1 + alpha[i])).length).toBeGreaterThan(n / 3);
   });
 
   it.each([['Sigmoid'], ['Tanh']] as const)('%s: never looser than the parallelogram at the middle, far tighter on wide intervals', (op) => {

@@ -22,7 +22,7 @@ export const Sigmoid: OpKind<UnaryParams> = {
   interval: (_p, lo, hi, ol, oh) => sInterval('sigmoid', lo, hi, ol, oh),
   /** Convex below 0, concave above: branch and bound splits inputs at 0. */
   inflection: 0,
-  relax: (_p, lo, hi, _a, sl, bl, su, bu) => sRelax('sigmoid', lo, hi, sl, bl, su, bu),
+  relax: (_p, lo, hi, a, sl, bl, su, bu) => sRelax('sigmoid', lo, hi, sl, bl, su, bu, a),
   relaxCuts: (_p, l, h) => sCuts('sigmoid', l, h),
   toSpec: unaryToSpec,
 };

@@ -46,7 +46,7 @@ function margin(s: number, l: number, h: number): number {
  * is unimodal) and CROWN's chord or tangent (see below). Every intercept is moved outward by a
  * margin covering the function's and the arithmetic's rounding.
  */
-export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array): void {
+export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array, alpha: Float64Array | null = null): void {
   for (let i = 0; i < lo.length; i++) {
     const l = lo[i], h = hi[i];
     const fl = sval(f, l), fh = sval(f, h);
@@ -54,6 +54,16 @@ export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64
       // A (near-)point interval: constant lines around the value range.
       sl[i] = 0; bl[i] = nextDown(fl - FUNC_ERR - margin(0, l, h));
       su[i] = 0; bu[i] = nextUp(fh + FUNC_ERR + margin(0, l, h));
+      continue;
+    }
+    if (alpha && l < 0) {
+      // α picks the lower line's slope (α-CROWN): the tangent at the point t of the convex part
+      // [l, min(h, 0)] where f'(t) = α (clamped into f'’s range there), valid on [l, h] as
+      // `tangentLine` moves it; the upper line stays the default one.
+      const top = h < 0 ? h : 0;
+      const t = Math.min(top, Math.max(l, convexPointOfSlope(f, alpha[i])));
+      sUpper(f, l, h, fl, fh, su, bu, i);
+      tangentLine(f, t, l, h, h, fh, 1, sl, bl, i);
       continue;
     }
     const chord = (fh - fl) / (h - l);
@@ -79,19 +89,47 @@ export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64
     // Measured on ERAN's ffnnSIGMOID__Point_6x200 (5 properties, plain CROWN at the root): the
     // parallelogram alone gave −108 … +0.15, CROWN's lines alone −110 … −10, the choice −2.6 … +7.9.
     const dl = sderiv(f, l), dh = sderiv(f, h);
-    // The chord is used only where f' clearly exceeds its slope at the end point despite the
-    // computed values' errors (the chord's slope may be off by 2·FUNC_ERR/(h − l)).
-    const chordTol = chord * 1e-9 + 1e-15 + (4 * FUNC_ERR) / (h - l);
-    if (dl >= chord + chordTol) { sl[i] = chord; bl[i] = nextDown(fl - chord * l - margin(chord, l, h)); }
+    if (dl >= chord + chordTolerance(chord, l, h)) { sl[i] = chord; bl[i] = nextDown(fl - chord * l - margin(chord, l, h)); }
     else tangentLine(f, Math.min(m, tangentPointThrough(f, h, fh, l, 0, 1)), l, h, h, fh, 1, sl, bl, i);
-    if (dh >= chord + chordTol) { su[i] = chord; bu[i] = nextUp(fh - chord * h + margin(chord, l, h)); }
-    else tangentLine(f, Math.max(m, tangentPointThrough(f, l, fl, 0, h, -1)), l, h, l, fl, -1, su, bu, i);
     const k = Math.max(0, Math.min(dl, dh) * (1 - 1e-12) - 1e-300);
-    const mk = margin(k, l, h);
-    const pbl = nextDown(fl - k * l - mk), pbu = nextUp(fh - k * h + mk);
+    const pbl = nextDown(fl - k * l - margin(k, l, h));
     if (k * m + pbl > sl[i] * m + bl[i]) { sl[i] = k; bl[i] = pbl; }
-    if (k * m + pbu < su[i] * m + bu[i]) { su[i] = k; bu[i] = pbu; }
+    sUpper(f, l, h, fl, fh, su, bu, i);
   }
+}
+
+/** The chord is used across 0 only where f' clearly exceeds its slope at the end point despite the computed values' errors (the chord's slope may be off by 2·FUNC_ERR/(h − l)). */
+function chordTolerance(chord: number, l: number, h: number): number {
+  return chord * 1e-9 + 1e-15 + (4 * FUNC_ERR) / (h - l);
+}
+
+/** The default upper line on [l, h] with l < 0 (see sRelax): the chord when h ≤ 0, across 0 the closer to f at the middle of the parallelogram side and CROWN's chord or tangent. Writes index i. */
+function sUpper(f: SFunc, l: number, h: number, fl: number, fh: number, su: Float64Array, bu: Float64Array, i: number): void {
+  const chord = (fh - fl) / (h - l);
+  if (h <= 0) { su[i] = chord; bu[i] = nextUp(fl - chord * l + margin(chord, l, h)); return; }
+  const m = 0.5 * (l + h);
+  if (sderiv(f, h) >= chord + chordTolerance(chord, l, h)) { su[i] = chord; bu[i] = nextUp(fh - chord * h + margin(chord, l, h)); }
+  else tangentLine(f, Math.max(m, tangentPointThrough(f, l, fl, 0, h, -1)), l, h, l, fl, -1, su, bu, i);
+  const k = Math.max(0, Math.min(sderiv(f, l), sderiv(f, h)) * (1 - 1e-12) - 1e-300);
+  const pbu = nextUp(fh - k * h + margin(k, l, h));
+  if (k * m + pbu < su[i] * m + bu[i]) { su[i] = k; bu[i] = pbu; }
+}
+
+/**
+ * A point t ≤ 0 (the convex side) where f'(t) is about s (f' increases there from 0 to f'(0));
+ * the caller clamps it and uses f'(t) itself as the slope. Closed forms: σ' = y(1 − y) with
+ * y = σ(t) ≤ 1/2, tanh' = 1 − y² with y = tanh(t) ≤ 0; s outside (0, f'(0)) gives ∓∞ / 0.
+ */
+function convexPointOfSlope(f: SFunc, s: number): number {
+  if (!(s > 0)) return -Infinity;
+  if (f === 'sigmoid') {
+    if (s >= 0.25) return 0;
+    const y = (2 * s) / (1 + Math.sqrt(1 - 4 * s)); // the root ≤ 1/2 of y² − y + s, without cancellation
+    return Math.log(y) - Math.log1p(-y);
+  }
+  if (s >= 1) return 0;
+  const oneMinus = s / (1 + Math.sqrt(1 - s)); // 1 − |y| with |y| = √(1 − s)
+  return -0.5 * Math.log((2 - oneMinus) / oneMinus); // −atanh(|y|)
 }
 
 /**

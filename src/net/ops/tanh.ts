@@ -18,7 +18,7 @@ export const Tanh: OpKind<UnaryParams> = {
   interval: (_p, lo, hi, ol, oh) => sInterval('tanh', lo, hi, ol, oh),
   /** Convex below 0, concave above: branch and bound splits inputs at 0. */
   inflection: 0,
-  relax: (_p, lo, hi, _a, sl, bl, su, bu) => sRelax('tanh', lo, hi, sl, bl, su, bu),
+  relax: (_p, lo, hi, a, sl, bl, su, bu) => sRelax('tanh', lo, hi, sl, bl, su, bu, a),
   relaxCuts: (_p, l, h) => sCuts('tanh', l, h),
   toSpec: unaryToSpec,
 };
