@@ -97,11 +97,13 @@ export function hasSlopeFamily(kind: { breakpoints?: 'relu'; inflection?: number
 }
 
 /**
- * ∂(lower line at z)/∂α per element of a non-ReLU op with a slope family (see hasSlopeFamily),
- * by a forward difference of its `relax` (the intercept moves with the slope: a tangent's point
- * moves). Only the ascent direction uses it: every bound is still a full backward pass.
+ * ∂(line in use at z)/∂α per element of a non-ReLU op with a slope family (see hasSlopeFamily):
+ * the lower line where the coefficient aOut ≥ 0, the upper one elsewhere (an S-shaped op's α
+ * picks both tangents), by a forward difference of its `relax` (the intercept moves with the
+ * slope: a tangent's point moves). Only the ascent direction uses it: every bound is still a
+ * full backward pass.
  */
-export function lineGradient(net: Network, k: number, nb: NodeBounds, a: Float64Array, lines: { sl: Float64Array; bl: Float64Array }, z: Float64Array, D: number, rows: number): Float64Array {
+export function lineGradient(net: Network, k: number, nb: NodeBounds, a: Float64Array, lines: { sl: Float64Array; bl: Float64Array; su: Float64Array; bu: Float64Array }, aOut: Float64Array, z: Float64Array, D: number, rows: number): Float64Array {
   const node = net.nodes[k];
   const lo = nb.lo[node.inputs[0]]!, hi = nb.hi[node.inputs[0]]!;
   const size = lo.length / D;
@@ -115,7 +117,9 @@ export function lineGradient(net: Network, k: number, nb: NodeBounds, a: Float64
       node.kind.relax!(node.params, lo_d, hi_d, a2, sl, bl, su, bu);
       for (let j = 0; j < size; j++) {
         const i = ro + j;
-        out[i] = ((sl[j] - lines.sl[i]) * z[i] + (bl[j] - lines.bl[i])) / (a2[j] - a[i]);
+        out[i] = aOut[i] >= 0
+          ? ((sl[j] - lines.sl[i]) * z[i] + (bl[j] - lines.bl[i])) / (a2[j] - a[i])
+          : ((su[j] - lines.su[i]) * z[i] + (bu[j] - lines.bu[i])) / (a2[j] - a[i]);
       }
     }
   }
@@ -156,12 +160,17 @@ export function optimiseSlopes(
   const stepScale = new Map<number, number>();
   for (const [k, lines] of first.record!.lines) {
     if (!hasSlopeFamily(net.nodes[k].kind)) continue;
-    alphas.set(k, Float64Array.from(lines.sl));
+    const relu = net.nodes[k].kind.breakpoints === 'relu';
+    // Start from the default lines: ReLU's α is its lower slope; an S-shaped op's α is the slope
+    // of the line in use (the upper one where the coefficient is negative).
+    const aOut = first.record!.aOut.get(k)!;
+    const a0 = relu ? Float64Array.from(lines.sl) : Float64Array.from(lines.sl, (v, i) => (aOut[i] >= 0 ? v : lines.su[i]));
+    alphas.set(k, a0);
     mom.set(k, new Float64Array(lines.sl.length));
     vel.set(k, new Float64Array(lines.sl.length));
     let top = 0;
-    if (!net.nodes[k].kind.breakpoints) for (const v of lines.sl) if (v > top) top = v;
-    stepScale.set(k, net.nodes[k].kind.breakpoints ? 1 : Math.max(top, 1e-6));
+    if (!relu) for (const v of a0) if (v > top) top = v;
+    stepScale.set(k, relu ? 1 : Math.max(top, 1e-6));
   }
   let lr = s.learningRate;
   if (alphas.size === 0) return { lower: best, first, last };
@@ -179,11 +188,12 @@ export function optimiseSlopes(
     for (const [k, a] of alphas) {
       const aOut = res.record!.aOut.get(k)!, z = zs.get(k)!;
       const mk = mom.get(k)!, vk = vel.get(k)!;
-      // ReLU-like lower lines pass through 0 (∂line/∂α = z); other ops' move their intercept too.
-      const dz = net.nodes[k].kind.breakpoints ? z : lineGradient(net, k, nb, a, res.record!.lines.get(k)!, z, D, rows);
+      // ReLU-like lower lines pass through 0 (∂line/∂α = z, the upper line fixed); other ops' tangents move their intercept too, and α moves the upper one where it is in use.
+      const relu = net.nodes[k].kind.breakpoints === 'relu';
+      const dz = relu ? z : lineGradient(net, k, nb, a, res.record!.lines.get(k)!, aOut, z, D, rows);
       const scale = stepScale.get(k)!;
       for (let i = 0; i < a.length; i++) {
-        const g = aOut[i] > 0 ? aOut[i] * dz[i] : 0;
+        const g = relu ? (aOut[i] > 0 ? aOut[i] * z[i] : 0) : aOut[i] * dz[i];
         mk[i] = 0.9 * mk[i] + 0.1 * g;
         vk[i] = 0.999 * vk[i] + 0.001 * g * g;
         const mh = mk[i] / (1 - 0.9 ** it), vh = vk[i] / (1 - 0.999 ** it);

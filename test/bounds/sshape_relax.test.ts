@@ -7,11 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { FIX, Q, sigmoidFixed, tanhFixed, toFixed } from '../helpers/exact.js';
 import { logUniform } from '../helpers/random_bounds_nets.js';
-import { Rng } from '../helpers/random_net.js';
 import type { OpKind } from '../../src/net/op.js';
 import { Sigmoid } from '../../src/net/ops/sigmoid.js';
 import { Tanh } from '../../src/net/ops/tanh.js';
 import { nextDown, nextUp } from '../../src/util/float.js';
+import { computeBounds } from '../../src/bounds/index.js';
+import { forward } from '../../src/net/forward.js';
+import { buildFromSpec, randomDense, Rng } from '../helpers/random_net.js';
 
 const unary = (op: string) => ({ op, size: 1, alpha: 0, attrs: {} });
 const f64 = (op: string, x: number) => (op === 'Tanh' ? Math.tanh(x) : 1 / (1 + Math.exp(-x)));
@@ -105,5 +107,35 @@ describe('S-shaped relaxation across 0', () => {
     const { lower, upper } = one(-10, 10);
     const range = f64(op, 10) - f64(op, -10);
     expect(upper - lower).toBeLessThan(0.7 * range);
+  });
+});
+
+describe('α-CROWN on Sigmoid/Tanh networks (optimised tangent slopes)', () => {
+  it.each([['Sigmoid'], ['Tanh']] as const)('%s: never looser than CROWN, below every sampled output, tighter on some', async (act) => {
+    const rng = new Rng(act === 'Sigmoid' ? 31 : 32);
+    let tighter = 0, rows = 0;
+    for (let t = 0; t < 6; t++) {
+      const net = buildFromSpec(randomDense({ seed: 900 + t, inputs: 3, widths: [10, 8, 6], outputs: 3, act, weightScale: 2 }));
+      const lo = Float64Array.of(-1, -1, -1), hi = Float64Array.of(1, 1, 1);
+      const region = { batch: 1, lo, hi };
+      const c = await computeBounds({ net, region }, 'crown');
+      const a = await computeBounds({ net, region }, 'alpha', { alpha: { iterations: 20, learningRate: 0.25, decay: 0.95 } });
+      const N = 4000;
+      const xs = new Float64Array(N * 3);
+      for (let i = 0; i < xs.length; i++) xs[i] = rng.uniform(-1, 1);
+      const ys = forward(net, xs, N);
+      for (let j = 0; j < 3; j++) {
+        rows++;
+        expect(a.lower[j]).toBeGreaterThanOrEqual(c.lower[j]);
+        expect(a.upper[j]).toBeLessThanOrEqual(c.upper[j]);
+        if (a.lower[j] > c.lower[j] + 1e-6 || a.upper[j] < c.upper[j] - 1e-6) tighter++;
+        for (let s = 0; s < N; s++) {
+          const y = ys[s * 3 + j];
+          // The sampled value has float64 forward error (≪ 1e-12).
+          expect(a.lower[j] <= y + 1e-12 && y - 1e-12 <= a.upper[j], `${act} net ${t} output ${j}: ${y} outside [${a.lower[j]}, ${a.upper[j]}]`).toBe(true);
+        }
+      }
+    }
+    expect(tighter).toBeGreaterThan(rows / 3);
   });
 });

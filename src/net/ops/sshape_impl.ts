@@ -56,14 +56,20 @@ export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64
       su[i] = 0; bu[i] = nextUp(fh + FUNC_ERR + margin(0, l, h));
       continue;
     }
-    if (alpha && l < 0) {
-      // α picks the lower line's slope (α-CROWN): the tangent at the point t of the convex part
-      // [l, min(h, 0)] where f'(t) = α (clamped into f'’s range there), valid on [l, h] as
-      // `tangentLine` moves it; the upper line stays the default one.
-      const top = h < 0 ? h : 0;
-      const t = Math.min(top, Math.max(l, convexPointOfSlope(f, alpha[i])));
-      sUpper(f, l, h, fl, fh, su, bu, i);
-      tangentLine(f, t, l, h, h, fh, 1, sl, bl, i);
+    if (alpha && alpha[i] === alpha[i]) {
+      // α (NaN: the default lines below) picks the slope of each tangent line (α-CROWN): the lower line is the tangent at the
+      // point t of the convex part [l, min(h, 0)] where f'(t) = α, the upper line the tangent at
+      // the point of the concave part [max(l, 0), h] where f' = α (f' is even: the mirror point),
+      // each clamped to its part and valid on [l, h] as `tangentLine` moves it; on an interval
+      // with only one part, the other line is the chord. One α serves both lines: the backward
+      // pass uses one of them per row and element (the coefficient's sign).
+      // Across 0, a chord that is valid (see below) stays: no tangent beats it there.
+      const tc = convexPointOfSlope(f, alpha[i]);
+      const chord = chord0(fl, fh, l, h), tol = chordTolerance(chord, l, h);
+      if (l < 0 && !(h > 0 && sderiv(f, l) >= chord + tol)) tangentLine(f, Math.min(h < 0 ? h : 0, Math.max(l, tc)), l, h, h, fh, 1, sl, bl, i);
+      else { sl[i] = chord; bl[i] = nextDown(fl - chord * l - margin(chord, l, h)); }
+      if (h > 0 && !(l < 0 && sderiv(f, h) >= chord + tol)) tangentLine(f, Math.max(l > 0 ? l : 0, Math.min(h, -tc)), l, h, l, fl, -1, su, bu, i);
+      else { su[i] = chord; bu[i] = nextUp(fl - chord * l + margin(chord, l, h)); }
       continue;
     }
     const chord = (fh - fl) / (h - l);
@@ -96,6 +102,11 @@ export function sRelax(f: SFunc, lo: Float64Array, hi: Float64Array, sl: Float64
     if (k * m + pbl > sl[i] * m + bl[i]) { sl[i] = k; bl[i] = pbl; }
     sUpper(f, l, h, fl, fh, su, bu, i);
   }
+}
+
+/** The chord's slope (f(h) − f(l))/(h − l) from computed values (its error is within `margin` of the line). */
+function chord0(fl: number, fh: number, l: number, h: number): number {
+  return (fh - fl) / (h - l);
 }
 
 /** The chord is used across 0 only where f' clearly exceeds its slope at the end point despite the computed values' errors (the chord's slope may be off by 2·FUNC_ERR/(h − l)). */
