@@ -127,7 +127,7 @@ function jobs(): Job[] {
     for (let img = 0; img < 3; img++) {
       for (const k of [2, 3, 5]) {
         out.push({
-          group: name.includes('sigmoid') ? 'sigmoid' : 'mnist', network: name, region: `image ${img} with ${k} free pixels`, objective: 'y_label',
+          group: name.includes('trained') ? 'trained-sigmoid' : name.includes('sigmoid') ? 'sigmoid' : 'mnist', network: name, region: `image ${img} with ${k} free pixels`, objective: 'y_label',
           load: () => {
             const n = net(path);
             const { label, x } = images(img + 1)[img];
@@ -208,7 +208,7 @@ function report(): void {
   const closed = rows.filter((r) => r[11] === 'true').length;
   const byGroup = (g: string) => rows.filter((r) => r[0] === g);
   lines.push('', `Closed to 1 %: ${closed} of ${rows.length} rows.`);
-  for (const g of ['acasxu', 'mnist', 'sigmoid', 'ball']) {
+  for (const g of ['acasxu', 'mnist', 'sigmoid', 'trained-sigmoid', 'ball']) {
     const rs = byGroup(g);
     if (rs.length === 0) continue;
     const ratio = rs.map((r) => Number(r[5]) / Number(r[9])).filter(Number.isFinite).sort((a, b) => a - b);
