@@ -13,6 +13,7 @@ import { FALSIFY_DEFAULTS, falsify, localAttack, type FalsifySettings } from './
 import { FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
 import { reluOpenCap, type ReluDomain } from './relu_split.js';
 import { ReluSplitProblem, tryPoints } from './relu_split_problem.js';
+import { smoothRootBound } from './smooth_root.js';
 
 /** Every knob of `verify`, with its default (nnenum-style single settings object). */
 export interface VerifySettings {
@@ -134,6 +135,18 @@ export interface VerifySettings {
   betaIntermediateIterations: number;
   /** ReLU splitting: share of the time left (with a timeout) that the root's α steps on intermediate bounds may take. Default 0.05. */
   betaIntermediateShare: number;
+  /**
+   * Sigmoid/Tanh networks under neuron splitting: before the search, each disjunct's whole box is
+   * bounded by α-CROWN with optimised intermediate bounds (`smoothRootBound` in smooth_root.ts:
+   * plain CROWN first; then this many α steps on the input bounds of every nonlinear layer after
+   * the first — every S-shaped element, not only those across 0 — and on the property's rows); a
+   * disjunct it refutes needs no search. 0 = off. Default 20: on ERAN's ffnnSIGMOID__Point_6x200
+   * it proves idx 6553, 4214 and 7107 at the root (−6.93, −7.58, −4.47 by CROWN; about 30 CPU s
+   * each), which neuron splitting left at −2.4…−2.7 after 1,500–2,000 domains.
+   */
+  smoothRootIterations: number;
+  /** Share of the time left (with a timeout) that the root bound of `smoothRootIterations` may take. Default 0.5. */
+  smoothRootShare: number;
   /** ReLU splitting: Adam step size of the slopes α. Default 0.1 (α,β-CROWN's lr_alpha). */
   betaLrAlpha: number;
   /** ReLU splitting: Adam step size of the multipliers β. Default 0.05 (α,β-CROWN's lr_beta). */
@@ -193,6 +206,8 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   betaRootIterations: 50,
   betaIntermediateIterations: 20,
   betaIntermediateShare: 0.05,
+  smoothRootIterations: 20,
+  smoothRootShare: 0.5,
   betaLrAlpha: 0.1,
   betaLrBeta: 0.05,
   fsbCandidates: 1,
@@ -580,8 +595,24 @@ export async function verify(net: Network, prop: Property, opts: VerifyOptions =
       const f = falsify(net, checkNet, prop.disjuncts[k], rng, falsifySettings, deadline);
       if (f.cex) return { result: 'sat', counterexample: f.cex, bound: -Infinity, time_s: elapsed(), domains };
     }
+    // Sigmoid/Tanh networks under neuron splitting: α-CROWN with optimised intermediate bounds
+    // over each whole box first (see `smoothRootIterations`).
+    const smooth = relu && s.smoothRootIterations > 0 && net.nodes.some((n) => n.kind.inflection !== undefined);
     for (let k = 0; k < prop.disjuncts.length; k++) {
       const dj = prop.disjuncts[k];
+      if (smooth) {
+        const left = deadline - performance.now();
+        let root: ReturnType<typeof smoothRootBound> | undefined;
+        try {
+          // Synchronous: its own deadline (a share of the time left) bounds it, not the timer.
+          root = smoothRootBound(net, dj, s.smoothRootIterations, Number.isFinite(left) ? performance.now() + s.smoothRootShare * left : Infinity, ctrl.signal);
+        } catch (e) {
+          if (!ctrl.signal.aborted) throw e;
+        }
+        if (ctrl.signal.aborted || !root) return ctrl.signal.reason === 'timeout' ? { result: 'timeout', counterexample: null, bound, time_s: elapsed(), domains } : { result: 'unknown', counterexample: null, bound, time_s: elapsed(), domains, reason: 'aborted' };
+        domains += 1;
+        if (root.refuted) { bound = Math.min(bound, ...root.polyLower); continue; }
+      }
       const problem = relu ? new ReluSplitProblem(net, checkNet, dj, s, deadline, ctrl.signal) : inputProblems[k];
       let res;
       try {
