@@ -161,7 +161,16 @@ export function backwardBound(
   target: number,
   A0: Float64Array,
   R: number,
-  opts: { alphas?: AlphaSet; betas?: BetaTerms; record?: boolean; absCache?: Map<number, Float64Array>; magCache?: Map<number, Float64Array> } = {},
+  opts: {
+    alphas?: AlphaSet; betas?: BetaTerms; record?: boolean; absCache?: Map<number, Float64Array>; magCache?: Map<number, Float64Array>;
+    /**
+     * Stop at this value instead of the input: `A` is then the coefficients on it (D × R × its
+     * size), `bias` and `err` the terms of the steps after it (so rows·target ≥ A·v + bias − err
+     * wherever the bounds hold, in real arithmetic), `lower` empty. Every path from the target
+     * back must pass through it (else this throws).
+     */
+    stopAt?: number;
+  } = {},
 ): BackwardResult {
   const prep = prepare(net);
   const D = region.batch;
@@ -185,7 +194,10 @@ export function backwardBound(
   };
   // Affine nodes whose bias and rounding terms the relax node after them already added (see below).
   const termsDone = new Uint8Array(net.nodes.length);
+  const stopAt = opts.stopAt;
+  const stopNode = stopAt === undefined ? -1 : prep.producer[stopAt];
   for (let k = last; k >= 0; k--) {
+    if (stopAt !== undefined && k <= stopNode) break;
     const node = net.nodes[k];
     const aOut = A[node.output];
     if (!aOut) continue;
@@ -212,7 +224,7 @@ export function backwardBound(
       // are final: that node's bias and rounding terms (the same sums over the same elements in
       // the same order, zeros skipped) are added here, saving a pass over them.
       const pk = prep.producer[vin];
-      const fused = pk >= 0 && prep.kind[pk] === 'affine' && prep.consumers[vin] === 1 && A[vin] === undefined && !(betaSign && betaVal);
+      const fused = pk >= 0 && prep.kind[pk] === 'affine' && prep.consumers[vin] === 1 && A[vin] === undefined && !(betaSign && betaVal) && vin !== stopAt;
       const aIn = (A[vin] ??= takeZeroed(rows * sizeOut));
       const { sl, bl, su, bu, live } = linesScratch(sizeOut);
       const alphas = opts.alphas?.get(k);
@@ -262,6 +274,10 @@ export function backwardBound(
       unsupported(node, 'linear bound (CROWN)');
     }
     if (reusable) giveBack(aOut);
+  }
+  if (stopAt !== undefined) {
+    for (let v = 0; v < A.length; v++) if (v !== stopAt && v !== target && A[v] !== undefined) throw new Error(`backwardBound: a path from value ${target} bypasses value ${stopAt}`);
+    return { lower: new Float64Array(0), A: A[stopAt] ?? new Float64Array(D * R * net.values[stopAt].size), bias, err, record };
   }
   const n = net.inputSize;
   const Ain = A[net.inputIds[0]] ?? new Float64Array(D * R * n);

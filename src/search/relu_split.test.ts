@@ -8,7 +8,9 @@ import type { Property } from '../spec/property.js';
 import { Q } from '../../test/helpers/exact.js';
 import { exactMinUnderSplits } from '../../test/helpers/exact_splits.js';
 import { buildFromSpec, randomDense, Rng } from '../../test/helpers/random_net.js';
-import { boundReluDomains, domainBounds, reluRootContext, rootReluDomain, splitReluDomain } from './relu_split.js';
+import { boundReluDomains, domainBounds, reluRootContext, rootReluDomain, secondLayerBounds, secondLayerPrep, splitReluDomain } from './relu_split.js';
+import { backwardBound } from '../bounds/crown.js';
+import { forwardAll } from '../net/forward.js';
 import { proveLpInfeasible } from './relu_split_problem.js';
 import { buildNetLP, getHighs } from '../bounds/lp.js';
 import { splitKind, verify } from './verify.js';
@@ -125,6 +127,65 @@ describe('ReLU-split branch and bound', () => {
     }
     expect(compared).toBeGreaterThan(20);
     expect(checked).toBeGreaterThan(15);
+  });
+
+  it('second-layer re-bounding through the root rows (secondLayerBounds) equals backwardBound up to rounding and holds on samples', () => {
+    let rowsChecked = 0;
+    for (let t = 0; t < 6; t++) {
+      const net = buildFromSpec(randomDense({ seed: 1500 + t, inputs: 3, widths: [7, 6, 4], outputs: 2, act: 'Relu' }));
+      const lo = [-1, -0.5, -1], hi = [1, 1, 0.5];
+      const p: Property = { numInputs: 3, numOutputs: 2, disjuncts: [{ box: { lo: Float64Array.from(lo), hi: Float64Array.from(hi) }, outputs: [{ C: Float64Array.of(1, -1), d: Float64Array.of(0), rows: 1, numOutputs: 2 }] }] };
+      const ctx = reluRootContext(net, p.disjuncts[0]);
+      const sp = secondLayerPrep(ctx);
+      expect(sp, 'a Dense–ReLU–Dense prefix has the fast path').not.toBeNull();
+      const k1 = ctx.layout.nodes[0], v1 = net.nodes[k1].inputs[0], v2 = sp!.v2;
+      const lo1 = ctx.root.lo[v1]!, hi1 = ctx.root.hi[v1]!;
+      const unstable1: number[] = [];
+      for (let j = 0; j < lo1.length; j++) if (lo1[j] < 0 && hi1[j] > 0) unstable1.push(j);
+      // Random split sets on the first layer (and none), 4 domains.
+      const rng = new Rng(77 + t);
+      const doms = [0, 1, 2, 3].map((q) => {
+        const sp3: number[] = [];
+        for (const j of unstable1) if (q > 0 && rng.next() < 0.5) sp3.push(k1, j, rng.next() < 0.5 ? 1 : -1);
+        return { ...rootReluDomain(ctx, 1), splits: Int32Array.from(sp3) };
+      });
+      const { nb, empty } = domainBounds(ctx, doms, false);
+      const D = doms.length, size2 = net.values[v2].size, n = 3;
+      const lo2 = ctx.root.lo[v2]!, hi2 = ctx.root.hi[v2]!;
+      const need: number[] = [];
+      for (let j = 0; j < size2; j++) if (lo2[j] < 0 && hi2[j] > 0) need.push(j);
+      if (need.length === 0) continue;
+      const R = 2 * need.length + 1; // one zero (padding) row
+      const A0 = new Float64Array(D * R * size2);
+      for (let d = 0; d < D; d++) need.forEach((j, i) => { A0[(d * R + 2 * i) * size2 + j] = 1; A0[(d * R + 2 * i + 1) * size2 + j] = -1; });
+      const rlo = new Float64Array(D * n), rhi = new Float64Array(D * n);
+      for (let d = 0; d < D; d++) { rlo.set(lo, d * n); rhi.set(hi, d * n); }
+      const region = { batch: D, lo: rlo, hi: rhi };
+      const fast = secondLayerBounds(ctx, sp!, nb, region, A0, R).lower;
+      const slow = backwardBound(net, nb, region, v2, A0, R).lower;
+      // Samples of the split domains: each value of v2 must lie within the fast bounds.
+      const samples = 3000, xs = new Float64Array(samples * n);
+      for (let q = 0; q < samples * n; q++) xs[q] = lo[q % n] + (hi[q % n] - lo[q % n]) * rng.next();
+      const vals = forwardAll(net, xs, samples);
+      for (let d = 0; d < D; d++) {
+        if (empty[d]) continue;
+        need.forEach((j, i) => {
+          for (const [r, sign] of [[2 * i, 1], [2 * i + 1, -1]]) {
+            const f = fast[d * R + r], s2 = slow[d * R + r];
+            expect(Math.abs(f - s2), `net ${t} domain ${d} row ${r}: fast ${f} vs ${s2}`).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(s2)));
+            rowsChecked++;
+            for (let q = 0; q < samples; q++) {
+              let inside = true;
+              const sp3 = doms[d].splits;
+              for (let z = 0; z < sp3.length; z += 3) { const zv = vals[v1][q * lo1.length + sp3[z + 1]]; if (sp3[z + 2] > 0 ? zv < 0 : zv > 0) inside = false; }
+              if (!inside) continue;
+              expect(sign * vals[v2][q * size2 + j]).toBeGreaterThanOrEqual(f);
+            }
+          }
+        });
+      }
+    }
+    expect(rowsChecked).toBeGreaterThan(30);
   });
 
   it('a disjunct of two polytopes (one tree per polytope): unsat only when both exact minima are > 0', async () => {

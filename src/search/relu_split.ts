@@ -1,12 +1,13 @@
 import { BETA_DEFAULTS, betaCrown, splitDomainBounds, type BetaSettings } from '../bounds/beta.js';
 import { optimiseSlopes } from '../bounds/alpha.js';
-import { backwardBound, crownIntermediate } from '../bounds/crown.js';
+import { backwardBound, concretize, crownIntermediate } from '../bounds/crown.js';
 import type { AlphaSet } from '../bounds/crown.js';
 import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
 import type { NetNode, Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
-import { magnitude } from '../bounds/fp.js';
+import { gamma, magnitude } from '../bounds/fp.js';
 import { prepare } from '../bounds/prepare.js';
+import { rowsTimesTransposed } from '../net/ops/dense_impl.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
 import { babsrScore, boxObjective, stackDisjunct, TopCandidates, type Rows } from './box_bounding.js';
@@ -230,10 +231,11 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
     if (rebound && li > first && !signal?.aborted && performance.now() < deadline) {
       const v = net.nodes[k].inputs[0], size = layout.sizes[li], lo = nb.lo[v]!, hi = nb.hi[v]!;
       const sg = splits.get(k);
+      const open = (d: number, j: number) => lo[d * size + j] < 0 && hi[d * size + j] > 0 && !(sg && sg[d * size + j] !== 0);
       const need: number[][] = doms.map((_, d) => {
         const list: number[] = [];
         if (li <= from[d]) return list;
-        for (let j = 0; j < size; j++) if (lo[d * size + j] < 0 && hi[d * size + j] > 0 && !(sg && sg[d * size + j] !== 0)) list.push(j);
+        for (let j = 0; j < size; j++) if (open(d, j)) list.push(j);
         return list;
       });
       const maxNeed = need.reduce((a, l) => Math.max(a, l.length), 0);
@@ -243,7 +245,8 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
         need.forEach((list, d) => list.forEach((j, i) => { A0[(d * R + 2 * i) * size + j] = 1; A0[(d * R + 2 * i + 1) * size + j] = -1; }));
         const rlo = new Float64Array(D * n), rhi = new Float64Array(D * n);
         for (let d = 0; d < D; d++) { rlo.set(ctx.lo, d * n); rhi.set(ctx.hi, d * n); }
-        const { lower } = backwardBound(net, nb, { batch: D, lo: rlo, hi: rhi }, v, A0, R);
+        const second = li === 1 ? secondLayerPrep(ctx) : null;
+        const { lower } = second ? secondLayerBounds(ctx, second, nb, { batch: D, lo: rlo, hi: rhi }, A0, R) : backwardBound(net, nb, { batch: D, lo: rlo, hi: rhi }, v, A0, R);
         need.forEach((list, d) => list.forEach((j, i) => {
           const l = lower[d * R + 2 * i], u = -lower[d * R + 2 * i + 1];
           if (l > lo[d * size + j]) lo[d * size + j] = l;
@@ -254,6 +257,153 @@ export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: bool
     clamp(li);
   });
   return { nb, empty };
+}
+
+/**
+ * The root's share of re-bounding the second ReLU layer's input v2 (rows ±e_j) when the first
+ * ReLU layer's input v1 is an affine function of the input (all ops before it affine) and v2 one
+ * of the first layer's output: per context and thread, computed once.
+ * - G, g, gErr: v1 as linear functions of the input, |v1_i − (G_i·x + g_i)| ≤ gErr_i on the box
+ *   (the backward pass of rows ±e_i: its rounding allowance, the same for both signs);
+ * - lam, M: for each row ±e_j of a root-unstable element j of v2, the coefficients on v1 after
+ *   the first ReLU layer's root relaxation (lam, rows × size1) and Σ_i lam_i·G_i in float (M).
+ * A domain's row differs from the root's only where its first-layer relaxation does (its splits):
+ * its input coefficients are M plus those elements' terms (secondLayerBounds), not a product
+ * with the whole first layer.
+ */
+export interface SecondLayerPrep {
+  v1: number; v2: number; size1: number; size2: number;
+  G: Float64Array; g: Float64Array; gErr: Float64Array;
+  /** Σ_k |G_ik|·max(|lo_k|, |hi_k|) over the box. */
+  w: Float64Array;
+  /** Per element j of v2 and sign (2j: +e_j, 2j + 1: −e_j): its row in lam and M, or −1. */
+  rowOf: Int32Array;
+  lam: Float64Array;
+  M: Float64Array;
+}
+
+const secondLayerCache = new WeakMap<ReluContext, SecondLayerPrep | null>();
+
+export function secondLayerPrep(ctx: ReluContext): SecondLayerPrep | null {
+  if (secondLayerCache.has(ctx)) return secondLayerCache.get(ctx)!;
+  const { net, layout } = ctx;
+  let out: SecondLayerPrep | null = null;
+  const prep = prepare(net);
+  const k1 = layout.nodes[0], k2 = layout.nodes[1];
+  if (k2 !== undefined && net.nodes[k1].kind.breakpoints && net.inputIds.length === 1
+    && prep.kind.slice(0, k1).every((kd) => kd === 'affine') && prep.kind.slice(k1 + 1, k2).every((kd) => kd === 'affine')) {
+    const v1 = net.nodes[k1].inputs[0], v2 = net.nodes[k2].inputs[0];
+    const size1 = net.values[v1].size, size2 = net.values[v2].size, n = net.inputSize;
+    const region: BatchRegion = { batch: 1, lo: ctx.lo, hi: ctx.hi };
+    const eye = (sign: number) => { const a = new Float64Array(size1 * size1); for (let i = 0; i < size1; i++) a[i * size1 + i] = sign; return a; };
+    const plus = backwardBound(net, ctx.root, region, v1, eye(1), size1);
+    const minus = backwardBound(net, ctx.root, region, v1, eye(-1), size1);
+    // Both signs run the same operations on negated numbers: the same magnitudes (checked).
+    let symmetric = true;
+    for (let i = 0; i < plus.A.length && symmetric; i++) if (minus.A[i] !== -plus.A[i]) symmetric = false;
+    for (let i = 0; i < size1 && symmetric; i++) if (minus.bias[i] !== -plus.bias[i] || !Number.isFinite(plus.err[i]) || !Number.isFinite(minus.err[i])) symmetric = false;
+    if (symmetric) {
+      const G = plus.A, g = plus.bias, gErr = new Float64Array(size1), w = new Float64Array(size1);
+      const m = magnitude(ctx.lo, ctx.hi);
+      for (let i = 0; i < size1; i++) {
+        gErr[i] = Math.max(plus.err[i], minus.err[i]);
+        let s = 0;
+        for (let x = 0; x < n; x++) s += Math.abs(G[i * n + x]) * m[x];
+        w[i] = s;
+      }
+      const lo2 = ctx.root.lo[v2]!, hi2 = ctx.root.hi[v2]!;
+      const rowOf = new Int32Array(2 * size2).fill(-1);
+      let rows = 0;
+      for (let j = 0; j < size2; j++) if (lo2[j] < 0 && hi2[j] > 0) { rowOf[2 * j] = rows++; rowOf[2 * j + 1] = rows++; }
+      const A0 = new Float64Array(rows * size2);
+      for (let j = 0; j < size2; j++) if (rowOf[2 * j] >= 0) { A0[rowOf[2 * j] * size2 + j] = 1; A0[rowOf[2 * j + 1] * size2 + j] = -1; }
+      const lam = rows > 0 ? backwardBound(net, ctx.root, region, v2, A0, rows, { stopAt: v1 }).A.slice() : new Float64Array(0);
+      const M = new Float64Array(rows * n);
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < size1; i++) {
+          const c = lam[r * size1 + i];
+          if (c === 0) continue;
+          const go = i * n, mo = r * n;
+          for (let x = 0; x < n; x++) M[mo + x] += c * G[go + x];
+        }
+      }
+      out = { v1, v2, size1, size2, G, g, gErr, w, rowOf, lam, M };
+    }
+  }
+  secondLayerCache.set(ctx, out);
+  return out;
+}
+
+/**
+ * Sound lower bounds of rows A0 (D × R × size2, each ±e_j or zero) of the second ReLU layer's
+ * input over each domain (bounds `nb`, box `region`), as backwardBound would give them up to
+ * rounding: the backward pass stops at the first layer's input v1 (coefficients λ, constant c,
+ * allowance e: row ≥ λ·v1 + c − e), and λ·v1 ≥ Σ_i λ_i·(G_i·x + g_i) − Σ_i |λ_i|·gErr_i. The
+ * input coefficients Σ_i λ_i·G_i are the root row's M plus, for each element i where λ differs
+ * from the root's, −lam_i·G_i + λ_i·G_i; their rounding (a sum of size1 + 2|S| products per
+ * coefficient) is charged as γ·Σ_i w_i·(|lam_i| + [i ∈ S](|lam_i| + |λ_i|)), the constant's as
+ * γ·(Σ|λ_i·g_i| + |c|), then the box minimum by concretize (its own rounding charged).
+ */
+export function secondLayerBounds(ctx: ReluContext, sp: SecondLayerPrep, nb: NodeBounds, region: BatchRegion, A0: Float64Array, R: number): { lower: Float64Array } {
+  const { net } = ctx;
+  const D = region.batch, n = net.inputSize, { size1, size2, G, g, gErr, w, rowOf, lam, M } = sp;
+  const pass = backwardBound(net, nb, region, sp.v2, A0, R, { stopAt: sp.v1 });
+  const Ahat = new Float64Array(D * R * n), bias = new Float64Array(D * R), err = new Float64Array(D * R);
+  const unknown = new Uint8Array(D * R);
+  const root = new Int32Array(R);
+  const changed = new Uint8Array(size1);
+  for (let d = 0; d < D; d++) {
+    // Each row's root row (which ±e_j it is; zero rows are padding: −1), and the elements where
+    // some row's λ differs from its root row's (the domain's changed first-layer relaxations).
+    changed.fill(0);
+    for (let r = 0; r < R; r++) {
+      const row = d * R + r;
+      root[r] = -1;
+      for (let q = 0; q < size2; q++) {
+        const a = A0[row * size2 + q];
+        if (a === 0) continue;
+        root[r] = a === 1 ? rowOf[2 * q] : a === -1 ? rowOf[2 * q + 1] : -1;
+        if (root[r] < 0) unknown[row] = 1;
+        break;
+      }
+      if (root[r] < 0) continue;
+      const lD = pass.A.subarray(row * size1, (row + 1) * size1), lR = lam.subarray(root[r] * size1, (root[r] + 1) * size1);
+      for (let i = 0; i < size1; i++) if (lD[i] !== lR[i]) changed[i] = 1;
+    }
+    const S: number[] = [];
+    for (let i = 0; i < size1; i++) if (changed[i]) S.push(i);
+    const N = 2 * S.length;
+    // Terms −lam_i·G_i and +λ_i·G_i for i in S, as one product: coefficients (R × N) times G_Sᵀ.
+    const coef = new Float64Array(R * N), GT = new Float64Array(n * N);
+    S.forEach((i, q) => { for (let x = 0; x < n; x++) { GT[x * N + 2 * q] = G[i * n + x]; GT[x * N + 2 * q + 1] = G[i * n + x]; } });
+    for (let r = 0; r < R; r++) {
+      const row = d * R + r;
+      if (root[r] < 0) continue;
+      const lD = pass.A.subarray(row * size1, (row + 1) * size1), lR = lam.subarray(root[r] * size1, (root[r] + 1) * size1);
+      Ahat.set(M.subarray(root[r] * n, (root[r] + 1) * n), row * n);
+      let weight = 0, gErrSum = 0, b = pass.bias[row], bMag = Math.abs(pass.bias[row]);
+      for (let i = 0; i < size1; i++) {
+        const ld = lD[i];
+        weight += w[i] * Math.abs(lR[i]);
+        gErrSum += Math.abs(ld) * gErr[i];
+        b += ld * g[i];
+        bMag += Math.abs(ld * g[i]);
+      }
+      S.forEach((i, q) => {
+        coef[r * N + 2 * q] = -lR[i];
+        coef[r * N + 2 * q + 1] = lD[i];
+        weight += w[i] * (Math.abs(lR[i]) + Math.abs(lD[i]));
+      });
+      bias[row] = b;
+      // Each coefficient is a sum of size1 + N products (M's and the updates'), in some order.
+      err[row] = pass.err[row] + gErrSum + gamma(size1 + N + 1) * weight + gamma(size1 + 2) * bMag;
+      if (!Number.isFinite(err[row])) unknown[row] = 1;
+    }
+    if (N > 0) rowsTimesTransposed(coef, R, N, GT, n, Ahat.subarray(d * R * n, (d + 1) * R * n), true);
+  }
+  const lower = concretize(Ahat, bias, err, region, R);
+  for (let row = 0; row < D * R; row++) if (unknown[row]) lower[row] = -Infinity;
+  return { lower };
 }
 
 /** The bounds of the given domains of a batch, each repeated for its slots (copies). */

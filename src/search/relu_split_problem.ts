@@ -138,7 +138,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     this.ctx = reluRootContext(this.net, this.dj, this.signal, this.s.betaIntermediateIterations, performance.now() + budget);
     const res = await this.bound([rootReluDomain(this.ctx, this.dj.outputs.length)], this.s.betaRootIterations, this.signal);
     if (res.cex) this.pending = res.cex;
-    const roots = process.env.LIPCERT_RELU_JOINT ? res.bounded : await this.perPolytope(res.bounded[0]);
+    const roots = await this.perPolytope(res.bounded[0]);
     this.startPool();
     return roots;
   }

@@ -88,7 +88,7 @@ let nonzeroScratch = new Int32Array(64);
  * zeroes every inactive ReLU's column, about half of them). The sum runs over n in increasing
  * order whatever is skipped, so results equal the plain loop's bit for bit (finite weights).
  */
-function rowsTimesTransposed(g: Float64Array, R: number, N: number, WT: Float64Array, K: number, gx: Float64Array, accumulate: boolean): void {
+export function rowsTimesTransposed(g: Float64Array, R: number, N: number, WT: Float64Array, K: number, gx: Float64Array, accumulate: boolean): void {
   if (nonzeroScratch.length < N) nonzeroScratch = new Int32Array(N);
   const idx = nonzeroScratch;
   let r = 0;
