@@ -43,6 +43,7 @@ export { branchAndBound, BNB_DEFAULTS, type BnbProblem, type BnbSettings, type B
 // ---- β-CROWN and ReLU splitting (issue 12) ---------------------------------------------------
 export { betaCrown, proveSplitsEmpty, splitDomainBounds, BETA_DEFAULTS, type BetaSettings, type BetaResult } from './bounds/beta.js';
 export { splitKind } from './search/verify.js';
+export { smoothRootBound, type SmoothRootResult } from './search/smooth_root.js';
 
 // ---- lipschitz (issue 10 A) ------------------------------------------------------------------
 export { lipschitzInterval, lipschitzSettings, LIPSCHITZ_DEFAULTS, type LipschitzSettings, type LipschitzInterval, type LipschitzTracePoint } from './lipschitz/constant.js';
