@@ -8,6 +8,7 @@ import type { PropertyDisjunct } from '../spec/property.js';
 import { gamma, magnitude } from '../bounds/fp.js';
 import { prepare } from '../bounds/prepare.js';
 import { rowsTimesTransposed } from '../net/ops/dense_impl.js';
+import { giveBack } from '../util/buffer_pool.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
 import { babsrScore, boxObjective, stackDisjunct, TopCandidates, type Rows } from './box_bounding.js';
@@ -317,7 +318,13 @@ export function secondLayerPrep(ctx: ReluContext): SecondLayerPrep | null {
       for (let j = 0; j < size2; j++) if (lo2[j] < 0 && hi2[j] > 0) { rowOf[2 * j] = rows++; rowOf[2 * j + 1] = rows++; }
       const A0 = new Float64Array(rows * size2);
       for (let j = 0; j < size2; j++) if (rowOf[2 * j] >= 0) { A0[rowOf[2 * j] * size2 + j] = 1; A0[rowOf[2 * j + 1] * size2 + j] = -1; }
-      const lam = rows > 0 ? backwardBound(net, ctx.root, region, v2, A0, rows, { stopAt: v1 }).A.slice() : new Float64Array(0);
+      let lam: Float64Array | null;
+      try {
+        lam = rows > 0 ? backwardBound(net, ctx.root, region, v2, A0, rows, { stopAt: v1 }).A.slice() : new Float64Array(0);
+      } catch {
+        lam = null; // some path from v2 bypasses v1 (e.g. a skip connection): no fast path
+      }
+      if (!lam) { secondLayerCache.set(ctx, null); return null; }
       const M = new Float64Array(rows * n);
       for (let r = 0; r < rows; r++) {
         for (let i = 0; i < size1; i++) {
@@ -401,6 +408,7 @@ export function secondLayerBounds(ctx: ReluContext, sp: SecondLayerPrep, nb: Nod
     }
     if (N > 0) rowsTimesTransposed(coef, R, N, GT, n, Ahat.subarray(d * R * n, (d + 1) * R * n), true);
   }
+  giveBack(pass.A);
   const lower = concretize(Ahat, bias, err, region, R);
   for (let row = 0; row < D * R; row++) if (unknown[row]) lower[row] = -Infinity;
   return { lower };
