@@ -8,7 +8,7 @@ import type { PropertyDisjunct } from '../spec/property.js';
 import { gamma, magnitude } from '../bounds/fp.js';
 import { prepare } from '../bounds/prepare.js';
 import { rowsTimesTransposed } from '../net/ops/dense_impl.js';
-import { giveBack } from '../util/buffer_pool.js';
+import { giveBack, takeZeroed } from '../util/buffer_pool.js';
 import { nextDown } from '../util/float.js';
 import type { BoundedDomain } from './bnb.js';
 import { babsrScore, boxObjective, stackDisjunct, TopCandidates, type Rows } from './box_bounding.js';
@@ -355,11 +355,16 @@ export function secondLayerBounds(ctx: ReluContext, sp: SecondLayerPrep, nb: Nod
   const { net } = ctx;
   const D = region.batch, n = net.inputSize, { size1, size2, G, g, gErr, w, rowOf, lam, M } = sp;
   const pass = backwardBound(net, nb, region, sp.v2, A0, R, { stopAt: sp.v1 });
-  const Ahat = new Float64Array(D * R * n), bias = new Float64Array(D * R), err = new Float64Array(D * R);
+  // One domain's input coefficients at a time (R × n: stays in cache), concretised per domain.
+  const Ahat = takeZeroed(R * n), bias = new Float64Array(R), err = new Float64Array(R);
+  const lower = new Float64Array(D * R);
   const unknown = new Uint8Array(D * R);
   const root = new Int32Array(R);
   const changed = new Uint8Array(size1);
   for (let d = 0; d < D; d++) {
+    Ahat.fill(0);
+    bias.fill(0);
+    err.fill(0);
     // Each row's root row (which ±e_j it is; zero rows are padding: −1), and the elements where
     // some row's λ differs from its root row's (the domain's changed first-layer relaxations).
     changed.fill(0);
@@ -387,7 +392,7 @@ export function secondLayerBounds(ctx: ReluContext, sp: SecondLayerPrep, nb: Nod
       const row = d * R + r;
       if (root[r] < 0) continue;
       const lD = pass.A.subarray(row * size1, (row + 1) * size1), lR = lam.subarray(root[r] * size1, (root[r] + 1) * size1);
-      Ahat.set(M.subarray(root[r] * n, (root[r] + 1) * n), row * n);
+      Ahat.set(M.subarray(root[r] * n, (root[r] + 1) * n), r * n);
       let weight = 0, gErrSum = 0, b = pass.bias[row], bMag = Math.abs(pass.bias[row]);
       for (let i = 0; i < size1; i++) {
         const ld = lD[i];
@@ -401,15 +406,17 @@ export function secondLayerBounds(ctx: ReluContext, sp: SecondLayerPrep, nb: Nod
         coef[r * N + 2 * q + 1] = lD[i];
         weight += w[i] * (Math.abs(lR[i]) + Math.abs(lD[i]));
       });
-      bias[row] = b;
+      bias[r] = b;
       // Each coefficient is a sum of size1 + N products (M's and the updates'), in some order.
-      err[row] = pass.err[row] + gErrSum + gamma(size1 + N + 1) * weight + gamma(size1 + 2) * bMag;
-      if (!Number.isFinite(err[row])) unknown[row] = 1;
+      err[r] = pass.err[row] + gErrSum + gamma(size1 + N + 1) * weight + gamma(size1 + 2) * bMag;
+      if (!Number.isFinite(err[r])) unknown[row] = 1;
     }
-    if (N > 0) rowsTimesTransposed(coef, R, N, GT, n, Ahat.subarray(d * R * n, (d + 1) * R * n), true);
+    if (N > 0) rowsTimesTransposed(coef, R, N, GT, n, Ahat, true);
+    const one: BatchRegion = { batch: 1, lo: region.lo.subarray(d * n, (d + 1) * n), hi: region.hi.subarray(d * n, (d + 1) * n) };
+    lower.set(concretize(Ahat, bias, err, one, R), d * R);
   }
   giveBack(pass.A);
-  const lower = concretize(Ahat, bias, err, region, R);
+  giveBack(Ahat);
   for (let row = 0; row < D * R; row++) if (unknown[row]) lower[row] = -Infinity;
   return { lower };
 }
