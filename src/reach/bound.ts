@@ -8,7 +8,7 @@
 import { crownIntermediate, backwardBound } from '../bounds/crown.js';
 import { optimiseSlopes } from '../bounds/alpha.js';
 import { gamma } from '../bounds/fp.js';
-import type { BatchRegion, NodeBounds } from '../bounds/types.js';
+import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
 import { addUp, nextDown, nextUp } from '../util/float.js';
 import { combineRows, pointRows, type MinProblem } from './objective.js';
@@ -39,6 +39,14 @@ export interface BoxBoundsOptions {
    * bound and the best is kept). 0: plain CROWN.
    */
   alphaIterations?: number;
+  /**
+   * ReLU splits of the batch's domains (each then only the part of its box where its split
+   * elements are on their side; see relu_lp.ts). A split domain gets no Lipschitz bound (it need
+   * not be convex) and +∞ when its splits contradict its bounds (empty).
+   */
+  splits?: SplitSet;
+  /** Per domain: 1 when it has splits (with `splits`). */
+  hasSplit?: Uint8Array;
 }
 
 export interface BoxBounds {
@@ -122,10 +130,12 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
   for (let d = 0; d < D; d++) if (!(centerUpper[d] === centerUpper[d])) centerUpper[d] = Infinity;
 
   let nodes: NodeBounds | undefined;
+  let infeasible: Uint8Array | undefined;
   let corners: Float64Array | undefined, cornerUpper: Float64Array | undefined;
   const rowLower = new Float64Array(D * R);
   if (opts.linear || opts.lipschitz) {
-    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, signal, parent, intermediate: intermediateMode(net) });
+    const nb = crownIntermediate({ net, region, nearKinkFraction: 0, signal, parent, intermediate: intermediateMode(net), splits: opts.splits });
+    infeasible = nb.infeasible;
     nodes = nb;
     if (opts.linear) {
       const A0 = new Float64Array(D * R * m);
@@ -176,6 +186,8 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
     expansionUpper = mv.pointUpper;
     const lip = combineRows(p, mv.rowLower, D);
     for (let d = 0; d < D; d++) {
+      // A split domain need not be convex: the mean-value form does not apply to it.
+      if (opts.hasSplit?.[d]) continue;
       if (lip[d] > lower[d]) { lower[d] = lip[d]; decider[d] = 'lipschitz'; }
       for (let i = 0; i < n; i++) {
         const w = hi[d * n + i] - lo[d * n + i];
@@ -187,6 +199,8 @@ export function boundBoxes(net: Network, p: MinProblem, lo: Float64Array, hi: Fl
       }
     }
   }
+  // Splits that contradict sound bounds leave nothing: the domain is empty.
+  if (infeasible) for (let d = 0; d < D; d++) if (infeasible[d]) { lower[d] = Infinity; decider[d] = 'empty'; }
   if (ball) {
     for (let d = 0; d < D; d++) if (boxMissesBall(ball, lo, hi, d * n, n)) { lower[d] = Infinity; decider[d] = 'empty'; }
   }

@@ -24,6 +24,8 @@ import { Incumbent } from './incumbent.js';
 import type { MinProblem } from './objective.js';
 import type { ReachRegion } from './region.js';
 import { pushTrace, type DecidedCounts, type MinResult, type MinSettings } from './types.js';
+import { getHighs } from '../bounds/lp.js';
+import { countUnstableIn, ReluLpModel, reluLpApplies, reluNodes, splitSetOf } from './relu_lp.js';
 
 interface BoxDomain {
   lo: Float64Array;
@@ -32,6 +34,12 @@ interface BoxDomain {
   dims: number[];
   /** The box's intermediate bounds (its children's are intersected with them). */
   nodes?: NodeBounds;
+  /** ReLU splits (triples node, element, sign ±1): the domain is the part of the box where they hold (relu_lp.ts). */
+  relu?: Int32Array;
+  /** The unstable element to split next (ReLU-split mode), or undefined (split `dims`). */
+  branch?: [number, number];
+  /** ReLU-split mode: the LP model of the root box this domain lies in. */
+  lp?: ReluLpModel;
 }
 
 /** Box d's slice of batched node bounds (copies). */
@@ -140,7 +148,7 @@ export interface BnbResume {
 export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegion, s: MinSettings, inc = new Incumbent(net, p, region.ball), resume?: BnbResume): Promise<MinResult & { resume: BnbResume }> {
   const start = performance.now();
   const n = net.inputSize;
-  const decided: DecidedCounts = resume ? { ...resume.decided } : { linear: 0, lipschitz: 0, empty: 0 };
+  const decided: DecidedCounts = resume ? { ...resume.decided } : { linear: 0, lipschitz: 0, empty: 0, lp: 0 };
   const trace: MinResult['trace'] = [];
   // Bounding stops inside a batch at the deadline (the batch's parents then stay open as they were).
   const stopAt = deadlineSignal(s.deadline, s.signal);
@@ -153,20 +161,50 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   // Keep each box's intermediate bounds for its children when the network is small enough.
   const keepNodes = net.values.reduce((t, v) => t + v.size, 0) <= 4096;
   const lipBackoff = new LipschitzBackoff(s.linear);
-  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false, parent?: NodeBounds): (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] => {
+  // ReLU splitting with LP bounds on boxes with few unstable elements (piecewise-linear nets,
+  // boxes only; relu_lp.ts): each activation pattern is an LP, so such a box's minimum is exact.
+  const maxUnstable = s.reluLpMaxUnstable ?? 0;
+  const reluLp = maxUnstable > 0 && s.linear && !region.ball && reluLpApplies(net) ? { highs: await getHighs(), relu: reluNodes(net) } : null;
+  const models: ReluLpModel[] = [];
+  const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false, parent?: NodeBounds, reluOf?: (Int32Array | undefined)[], modelOf?: (ReluLpModel | undefined)[]): (BoundedDomain<BoxDomain> & { decidedBy: Decider | 'lp' })[] => {
     // The roots are bounded once whatever the time (the result needs a bound of every box).
     const useLip = s.lipschitz && (root || lipBackoff.due());
-    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: useLip, alphaIterations: s.alphaIterations ?? 0 }, root ? undefined : stopAt, parent);
+    const splits = reluOf ? splitSetOf(net, reluOf) : undefined;
+    const hasSplit = splits ? Uint8Array.from(reluOf!, (r) => (r && r.length > 0 ? 1 : 0)) : undefined;
+    const bb = boundBoxes(net, p, lo, hi, D, region.ball, { linear: s.linear, lipschitz: useLip, alphaIterations: s.alphaIterations ?? 0, splits, hasSplit }, root ? undefined : stopAt, parent);
     if (useLip) lipBackoff.record(bb.decider.some((x) => x === 'lipschitz'));
     bounded += D;
     inc.offer(bb.centers, D, bb.centerUpper);
     if (bb.corners) inc.offer(bb.corners, D, bb.cornerUpper);
     if (bb.expansion) inc.offer(bb.expansion, bb.expansionUpper!.length, bb.expansionUpper);
-    const out: (BoundedDomain<BoxDomain> & { decidedBy: Decider })[] = [];
+    const out: (BoundedDomain<BoxDomain> & { decidedBy: Decider | 'lp' })[] = [];
     for (let d = 0; d < D; d++) {
-      if (count) decided[bb.decider[d]]++;
       const dl = lo.slice(d * n, (d + 1) * n), dh = hi.slice(d * n, (d + 1) * n);
-      out.push({ domain: { nodes: keepNodes && bb.nodes ? sliceNodes(bb.nodes, d, D) : undefined, lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, d, n, s.trialSplits ?? TRIAL_SPLITS) }, lower: bb.lower[d], upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy: bb.decider[d] });
+      let relu = reluOf?.[d], lp = modelOf?.[d];
+      let lower = bb.lower[d], decidedBy: Decider | 'lp' = bb.decider[d], branch: [number, number] | undefined;
+      // A root box with few unstable elements is searched by ReLU splits (one LP model for it).
+      // The gate compares the two exponents: input splitting's grows with the free inputs, ReLU
+      // splitting's with the unstable elements (at most reluLpPerInput per free input).
+      let free = 0;
+      for (let i = 0; i < n; i++) if (dl[i] < dh[i]) free++;
+      const gate = Math.min(maxUnstable, (s.reluLpPerInput ?? 4) * free);
+      if (root && reluLp && bb.nodes && countUnstableIn(net, reluLp.relu, bb.nodes, d, gate) <= gate) {
+        lp = new ReluLpModel(reluLp.highs, net, p, reluLp.relu, sliceNodes(bb.nodes, d, D));
+        models.push(lp);
+        relu = new Int32Array(0);
+      }
+      // In ReLU-split mode, a domain still above the threshold gets the LP bound.
+      if (lp && bb.nodes && lower < addUp(inc.upper, -s.eps) && lower !== Infinity) {
+        const lr = lp.bound(sliceNodes(bb.nodes, d, D), s.reluLpTimeLimit ?? 1, root ? undefined : stopAt);
+        if (lr.lower > lower) { lower = lr.lower; decidedBy = 'lp'; }
+        for (const x of lr.points) {
+          for (let i = 0; i < n; i++) x[i] = Math.min(dh[i], Math.max(dl[i], x[i]));
+          inc.offer(x, 1);
+        }
+        if (lr.branch) branch = lr.branch;
+      }
+      if (count) decided[decidedBy]++;
+      out.push({ domain: { nodes: keepNodes && bb.nodes ? sliceNodes(bb.nodes, d, D) : undefined, lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, d, n, s.trialSplits ?? TRIAL_SPLITS), relu, branch, lp }, lower, upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy });
     }
     // Local descent from the most promising centres of the batch.
     if (s.descentSteps > 0) {
@@ -189,7 +227,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
     },
     expand: async (parents) => {
       const candidates = parents.filter((q) => {
-        if (q.domain.dims.length > 0) return true;
+        if (q.domain.dims.length > 0 || q.domain.branch) return true;
         if (q.lower < pointFloor) pointFloor = q.lower;
         return false;
       });
@@ -197,15 +235,33 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       const splittable = candidates.slice(0, batch);
       const untouched = candidates.slice(batch);
       let D = 0;
-      for (const q of splittable) D += 2 * q.domain.dims.length;
+      // A parent in ReLU-split mode has one trial (its branch element), others one per coordinate.
+      const trials = (q: BoundedDomain<BoxDomain>) => (q.domain.branch ? 1 : q.domain.dims.length);
+      for (const q of splittable) D += 2 * trials(q);
       if (D === 0) return { children: [] };
       const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
       let at = 0;
       const parentsOf: (NodeBounds | undefined)[] = [];
+      const reluOf: (Int32Array | undefined)[] = [];
+      const modelOf: (ReluLpModel | undefined)[] = [];
       for (const q of splittable) {
-        const { lo: pl, hi: ph } = q.domain;
-        for (let t = 0; t < 2 * q.domain.dims.length; t++) parentsOf.push(q.domain.nodes);
+        const { lo: pl, hi: ph, relu } = q.domain;
+        for (let t = 0; t < 2 * trials(q); t++) { parentsOf.push(q.domain.nodes); modelOf.push(q.domain.lp); }
+        if (q.domain.branch) {
+          // Same box; the element's input ≥ 0 in one child, ≤ 0 in the other.
+          const [k, j] = q.domain.branch;
+          for (const sign of [1, -1]) {
+            const r = new Int32Array((relu?.length ?? 0) + 3);
+            if (relu) r.set(relu);
+            r.set([k, j, sign], r.length - 3);
+            reluOf.push(r);
+            lo.set(pl, at * n); hi.set(ph, at * n);
+            at++;
+          }
+          continue;
+        }
         for (const i of q.domain.dims) {
+          reluOf.push(relu, relu);
           const mid = 0.5 * pl[i] + 0.5 * ph[i];
           lo.set(pl, at * n); hi.set(ph, at * n);
           lo.set(pl, (at + 1) * n); hi.set(ph, (at + 1) * n);
@@ -217,7 +273,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       let all: ReturnType<typeof bound>;
       const t0 = performance.now();
       try {
-        all = bound(lo, hi, D, false, false, stackNodes(parentsOf));
+        all = bound(lo, hi, D, false, false, stackNodes(parentsOf), reluLp ? reluOf : undefined, reluLp ? modelOf : undefined);
       } catch (e) {
         if (stopAt.aborted) return { children: candidates };
         throw e;
@@ -228,7 +284,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       at = 0;
       for (const q of splittable) {
         let best = at, bestKey = -Infinity, bestSum = -Infinity;
-        for (let t = 0; t < q.domain.dims.length; t++, at += 2) {
+        for (let t = 0; t < trials(q); t++, at += 2) {
           const a = all[at].lower, b = all[at + 1].lower;
           const key = Math.min(a, b), sum = a + b;
           if (key > bestKey || (key === bestKey && sum > bestSum) || !(bestKey === bestKey)) { best = at; bestKey = key; bestSum = sum; }
@@ -276,6 +332,11 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   // The incumbent's box was bounded soundly, so lower ≤ upper mathematically; keep it visible if not.
   const upper = inc.upper;
   const certified = addUp(upper, -lower) <= s.eps;
+  // The LP models are kept while the search may resume (its leaves hold them).
+  if (certified) {
+    for (const m of models) m.dispose();
+    for (const q of leaves) q.domain.lp?.dispose();
+  }
   pushTrace(trace, elapsed(), lower, upper, 0);
   return { lower, upper, witness: inc.witness, certified, iterations: bounded, decided, trace, time_s: elapsed(), resume: { leaves, pointFloor, bounded, decided } };
 }

@@ -53,7 +53,7 @@ export async function minimiseNested(net: Network, p: MinProblem, region: ReachR
   if (region.ball) throw new InputError('the nested method works on boxes only: use --method bnb for an L2 or L1 ball');
   const start = performance.now();
   const n = net.inputSize, R = p.rows;
-  const decided: DecidedCounts = { linear: 0, lipschitz: 0, empty: 0 };
+  const decided: DecidedCounts = { linear: 0, lipschitz: 0, empty: 0, lp: 0 };
   const trace: MinResult['trace'] = [];
   let bounded = 0;
   let lastYield = performance.now();

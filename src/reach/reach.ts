@@ -51,6 +51,26 @@ export interface ReachSettings {
    * with 20 and 3.5e-3/9.0e-3 with 40 (each step costs a backward pass of the objective rows).
    */
   alphaIterations: number;
+  /**
+   * bnb on piecewise-linear nets (every nonlinear op ReLU-like), boxes only: a box whose
+   * intermediate bounds leave at most this many ReLU-like elements unstable is searched on by
+   * ReLU splits, each domain bounded by the triangle-relaxation LP proved through its dual
+   * (relu_lp.ts); the LP's optimum, re-evaluated, is a witness. 0: input splitting only.
+   * Default 40: every ReLU of a 10-input net with 4 hidden layers of 10 (on whole boxes
+   * [−1, 1]^10 input splitting leaves gaps of 1–3 after 30 s; with this, 0.2–27 CPU s); 12 of
+   * the 135 ACAS Xu prop_1/3/4 roots (300 ReLUs) have ≤ 40 unstable (docs/reach.md).
+   */
+  reluLpMaxUnstable: number;
+  /**
+   * … and at most this many per free input of the box (input splitting is exponential in the
+   * free inputs, ReLU splitting in the unstable elements). Default 4: on the 12 ACAS Xu roots
+   * (5 inputs) with ≤ 40 unstable elements, ReLU splitting was slower (4_1 prop_4 y3 0.81 →
+   * 4.33 CPU s, 2_4 prop_3 y2 0.11 → 1.44 s); with 4 per input only 5_7 prop_3 (16 unstable,
+   * closed at the root either way) qualifies; 10-input nets of 4×10 ReLUs do.
+   */
+  reluLpPerInput: number;
+  /** HiGHS time limit per LP of that search (s; an LP not solved in time proves nothing). Default 1. */
+  reluLpTimeLimit: number;
   /** bnb: boxes expanded per batch. Default 32. */
   batch: number;
   /** Local-descent steps for witnesses. Default 8. */
@@ -61,7 +81,7 @@ export interface ReachSettings {
 }
 
 export const REACH_DEFAULTS: ReachSettings = {
-  eps: 1e-3, method: 'auto', timeout: 60, nestedMaxFree: 1, linear: true, lipschitz: true, alphaIterations: 10, batch: 32, descentSteps: 8, samples: 64, seed: 0,
+  eps: 1e-3, method: 'auto', timeout: 60, nestedMaxFree: 1, linear: true, lipschitz: true, alphaIterations: 10, reluLpMaxUnstable: 40, reluLpPerInput: 4, reluLpTimeLimit: 1, batch: 32, descentSteps: 8, samples: 64, seed: 0,
 };
 
 /** One extreme as an interval (see the module comment for which end is the proof). */
@@ -177,6 +197,7 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
       const now = performance.now();
       return {
         eps: s.eps, deadline: cpuClock ? Infinity : now + share, linear: s.linear, lipschitz: s.lipschitz, batch: s.batch, alphaIterations: s.alphaIterations,
+        reluLpMaxUnstable: s.reluLpMaxUnstable, reluLpPerInput: s.reluLpPerInput, reluLpTimeLimit: s.reluLpTimeLimit,
         descentSteps: s.descentSteps, samples: s.samples, seed: s.seed, signal: cpuClock ? cpuDeadlineSignal(cpuMs() + share, signal) : signal,
         onTrace: onProgress ? (lower, upper) => onProgress({ objective: q, sense, lower: sense === 'min' ? lower : -upper, upper: sense === 'min' ? upper : -lower, elapsed: (performance.now() - start) / 1000 }) : undefined,
       };

@@ -11,8 +11,10 @@ export interface TracePoint {
 export interface DecidedCounts {
   linear: number;
   lipschitz: number;
-  /** Boxes that miss the ball. */
+  /** Boxes that miss the ball, or whose ReLU splits leave nothing. */
   empty: number;
+  /** bnb on piecewise-linear nets: domains decided by the ReLU-split LP bound (relu_lp.ts). */
+  lp: number;
 }
 
 /**
@@ -45,6 +47,16 @@ export interface MinSettings {
   batch: number;
   /** bnb: α-CROWN steps on the objective rows of every box (0: plain CROWN). */
   alphaIterations?: number;
+  /**
+   * bnb on piecewise-linear nets: a box with at most this many unstable ReLU-like elements is
+   * searched on by ReLU splits with LP bounds (relu_lp.ts); 0: never. Default 0 here (the reach
+   * setting sets it).
+   */
+  reluLpMaxUnstable?: number;
+  /** bnb: … and at most this many per free input of the box. */
+  reluLpPerInput?: number;
+  /** bnb: HiGHS time limit per LP (s). */
+  reluLpTimeLimit?: number;
   /** bnb: coordinates tried per split (default 1). */
   trialSplits?: number;
   /** Projected signed-gradient steps of the local descent for witnesses. */

@@ -126,6 +126,30 @@ describe('reach: exact answers on piecewise-linear nets', () => {
   }, 60_000);
 });
 
+describe('reach: whole boxes [−1, 1]^10 (ReLU splitting with LP bounds)', () => {
+  // Input splitting alone leaves these open after 60 s (a 4×10 net: gaps 2.6 and 0.96 after
+  // 30 CPU s); every ReLU is unstable at the root, so the default searches on ReLU splits with
+  // dual-proved LP bounds (docs/reach.md). Measured: seed 3 in ~6 CPU s, seed 4 in ~3.4 CPU s.
+  for (const [seed, widths] of [[3, [10, 10, 10]], [4, [8, 8, 8, 8]]] as const) {
+    it(`default method: 10 inputs, hidden ${widths.join('×')} (seed ${seed}), both extremes to eps 1e-3, against a MILP`, async () => {
+      const spec = randomDense({ seed, inputs: 10, widths: [...widths], outputs: 2, act: 'Relu' });
+      const net = buildFromSpec(spec);
+      const lo = new Float64Array(10).fill(-1), hi = new Float64Array(10).fill(1);
+      const obj = outputObjective(2, 0);
+      const r = await reach(net, { boxes: [{ lo, hi }] }, obj, { timeout: 60, eps: EPS });
+      expect(r.method).toBe('bnb');
+      const res = r.results[0];
+      expect(res.min.decided.lp + res.max.decided.lp).toBeGreaterThan(0);
+      const exMin = await milpExtreme(spec, lo, hi, obj.C, 0, 'min');
+      const exMax = await milpExtreme(spec, lo, hi, obj.C, 0, 'max');
+      expect(res.min.lower <= exMin + 1e-7 && exMin <= res.min.upper + 1e-7).toBe(true);
+      expect(res.max.lower <= exMax + 1e-7 && exMax <= res.max.upper + 1e-7).toBe(true);
+      checkInterval(net, obj, res.min, lo, hi);
+      checkInterval(net, obj, res.max, lo, hi);
+    }, 90_000);
+  }
+});
+
 describe('reach: smooth nets (dense grid plus a Lipschitz margin)', () => {
   for (const act of ['Sigmoid', 'Tanh'] as const) {
     for (const method of ['nested', 'bnb'] as const) {
