@@ -145,8 +145,10 @@ export interface OpKind<P = any> {
    * Elementwise nonlinear ops: for each element with input bounds [lo, hi], a lower line and an
    * upper line that hold on the whole interval in real arithmetic with the float64 slopes and
    * intercepts written: sl·x + bl ≤ f(x) ≤ su·x + bu. `alpha` (same length, may be null)
-   * picks the lower slope for ops that have a family of valid lower lines (ReLU: slope in
-   * [0,1]); null means the op's default (CROWN's adaptive choice).
+   * picks one line of a family of valid lines, element by element: ReLU — the lower slope in
+   * [0, 1]; Sigmoid/Tanh — the slope of whichever tangent line is in use (lower on the convex
+   * part, upper on the concave part; NaN = the default lines). null means the op's default
+   * (CROWN's adaptive choice). Every α gives sound lines.
    */
   relax?(p: P, lo: Float64Array, hi: Float64Array, alpha: Float64Array | null, sl: Float64Array, bl: Float64Array, su: Float64Array, bu: Float64Array): void;
   /**
