@@ -14,6 +14,11 @@
  *   width_i·max_r |A_{r,i}| (the CROWN coefficients) for the linear bound. With
  *   `trialSplits` > 1, that many candidates are tried and the pair of children whose worse
  *   lower bound is best is kept.
+ * - ReLU splitting (piecewise-linear nets, boxes): a root box with few unstable ReLU-like
+ *   elements (`reluLpMaxUnstable`, `reluLpPerInput`) is searched on by ReLU splits instead, each
+ *   domain also bounded by the triangle-relaxation LP of relu_lp.ts (dual-proved; one
+ *   warm-started HiGHS model per root box), its optimum offered as a witness; a domain with no
+ *   unstable element left whose LP optimum does not close it falls back to input splits.
  */
 import { branchAndBound, type BoundedDomain, type BnbProblem } from '../search/bnb.js';
 import type { Network } from '../net/network.js';
@@ -24,7 +29,7 @@ import { Incumbent } from './incumbent.js';
 import type { MinProblem } from './objective.js';
 import type { ReachRegion } from './region.js';
 import { pushTrace, type DecidedCounts, type MinResult, type MinSettings } from './types.js';
-import { getHighs } from '../bounds/lp.js';
+import { getHighs, type Highs } from '../bounds/lp.js';
 import { countUnstableIn, ReluLpModel, reluLpApplies, reluNodes, splitSetOf } from './relu_lp.js';
 
 interface BoxDomain {
@@ -164,8 +169,20 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   // ReLU splitting with LP bounds on boxes with few unstable elements (piecewise-linear nets,
   // boxes only; relu_lp.ts): each activation pattern is an LP, so such a box's minimum is exact.
   const maxUnstable = s.reluLpMaxUnstable ?? 0;
-  const reluLp = maxUnstable > 0 && s.linear && !region.ball && reluLpApplies(net) ? { highs: await getHighs(), relu: reluNodes(net) } : null;
+  // HiGHS is loaded only once a root qualifies (its load costs more than a root CROWN bound).
+  const reluLp: { highs: Highs | null; relu: number[] } | null = maxUnstable > 0 && s.linear && !region.ball && reluLpApplies(net) ? { highs: null, relu: reluNodes(net) } : null;
   const models: ReluLpModel[] = [];
+  /** Roots that qualify for ReLU splitting (box index, its bounds): the roots step starts their search. */
+  const pendingRoots: { d: number; nodes: NodeBounds }[] = [];
+  /** The LP step of a domain in ReLU-split mode: its bound, witnesses offered, the element to split. */
+  const lpStep = (lp: ReluLpModel, nodes: NodeBounds, dl: Float64Array, dh: Float64Array, root: boolean): { lower: number; branch?: [number, number] } => {
+    const lr = lp.bound(nodes, s.reluLpTimeLimit ?? 1, root ? undefined : stopAt);
+    for (const x of lr.points) {
+      for (let i = 0; i < n; i++) x[i] = Math.min(dh[i], Math.max(dl[i], x[i]));
+      inc.offer(x, 1);
+    }
+    return { lower: lr.lower, branch: lr.branch ?? undefined };
+  };
   const bound = (lo: Float64Array, hi: Float64Array, D: number, count = true, root = false, parent?: NodeBounds, reluOf?: (Int32Array | undefined)[], modelOf?: (ReluLpModel | undefined)[]): (BoundedDomain<BoxDomain> & { decidedBy: Decider | 'lp' })[] => {
     // The roots are bounded once whatever the time (the result needs a bound of every box).
     const useLip = s.lipschitz && (root || lipBackoff.due());
@@ -180,7 +197,7 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
     const out: (BoundedDomain<BoxDomain> & { decidedBy: Decider | 'lp' })[] = [];
     for (let d = 0; d < D; d++) {
       const dl = lo.slice(d * n, (d + 1) * n), dh = hi.slice(d * n, (d + 1) * n);
-      let relu = reluOf?.[d], lp = modelOf?.[d];
+      const relu = reluOf?.[d], lp = modelOf?.[d];
       let lower = bb.lower[d], decidedBy: Decider | 'lp' = bb.decider[d], branch: [number, number] | undefined;
       // A root box with few unstable elements is searched by ReLU splits (one LP model for it).
       // The gate compares the two exponents: input splitting's grows with the free inputs, ReLU
@@ -188,20 +205,12 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       let free = 0;
       for (let i = 0; i < n; i++) if (dl[i] < dh[i]) free++;
       const gate = Math.min(maxUnstable, (s.reluLpPerInput ?? 4) * free);
-      if (root && reluLp && bb.nodes && countUnstableIn(net, reluLp.relu, bb.nodes, d, gate) <= gate) {
-        lp = new ReluLpModel(reluLp.highs, net, p, reluLp.relu, sliceNodes(bb.nodes, d, D));
-        models.push(lp);
-        relu = new Int32Array(0);
-      }
+      if (root && reluLp && bb.nodes && countUnstableIn(net, reluLp.relu, bb.nodes, d, gate) <= gate) pendingRoots.push({ d, nodes: sliceNodes(bb.nodes, d, D) });
       // In ReLU-split mode, a domain still above the threshold gets the LP bound.
       if (lp && bb.nodes && lower < addUp(inc.upper, -s.eps) && lower !== Infinity) {
-        const lr = lp.bound(sliceNodes(bb.nodes, d, D), s.reluLpTimeLimit ?? 1, root ? undefined : stopAt);
-        if (lr.lower > lower) { lower = lr.lower; decidedBy = 'lp'; }
-        for (const x of lr.points) {
-          for (let i = 0; i < n; i++) x[i] = Math.min(dh[i], Math.max(dl[i], x[i]));
-          inc.offer(x, 1);
-        }
-        if (lr.branch) branch = lr.branch;
+        const r = lpStep(lp, sliceNodes(bb.nodes, d, D), dl, dh, root);
+        if (r.lower > lower) { lower = r.lower; decidedBy = 'lp'; }
+        branch = r.branch;
       }
       if (count) decided[decidedBy]++;
       out.push({ domain: { nodes: keepNodes && bb.nodes ? sliceNodes(bb.nodes, d, D) : undefined, lo: dl, hi: dh, dims: trialDims(bb.score, lo, hi, d, n, s.trialSplits ?? TRIAL_SPLITS), relu, branch, lp }, lower, upper: Math.min(bb.centerUpper[d], bb.cornerUpper?.[d] ?? Infinity), decidedBy });
@@ -223,7 +232,21 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
       const D = region.boxes.length;
       const lo = new Float64Array(D * n), hi = new Float64Array(D * n);
       region.boxes.forEach((b, d) => { lo.set(b.lo, d * n); hi.set(b.hi, d * n); });
-      return bound(lo, hi, D, true, true);
+      const out = bound(lo, hi, D, true, true);
+      // Qualifying roots still open: their ReLU-split search starts with the root's LP.
+      for (const { d, nodes } of pendingRoots) {
+        const q = out[d];
+        if (!(q.lower < addUp(inc.upper, -s.eps))) continue;
+        reluLp!.highs ??= await getHighs();
+        const lp = new ReluLpModel(reluLp!.highs, net, p, reluLp!.relu, nodes);
+        models.push(lp);
+        q.domain.lp = lp;
+        q.domain.relu = new Int32Array(0);
+        const r = lpStep(lp, nodes, q.domain.lo, q.domain.hi, true);
+        if (r.lower > q.lower) { decided[q.decidedBy]--; decided.lp++; q.lower = r.lower; q.decidedBy = 'lp'; }
+        q.domain.branch = r.branch;
+      }
+      return out;
     },
     expand: async (parents) => {
       const candidates = parents.filter((q) => {
