@@ -143,6 +143,8 @@ export interface BnbResume {
   pointFloor: number;
   bounded: number;
   decided: DecidedCounts;
+  /** Frees the HiGHS models the leaves hold (call once the search will not be resumed). */
+  dispose(): void;
 }
 
 /**
@@ -355,11 +357,15 @@ export async function minimiseBnb(net: Network, p: MinProblem, region: ReachRegi
   // The incumbent's box was bounded soundly, so lower ≤ upper mathematically; keep it visible if not.
   const upper = inc.upper;
   const certified = addUp(upper, -lower) <= s.eps;
-  // The LP models are kept while the search may resume (its leaves hold them).
-  if (certified) {
+  // The LP models are kept while the search may resume (its leaves hold them); a resumed
+  // search's models include the earlier call's (disposing twice is a no-op).
+  const earlier = resume;
+  const dispose = (): void => {
     for (const m of models) m.dispose();
     for (const q of leaves) q.domain.lp?.dispose();
-  }
+    earlier?.dispose();
+  };
+  if (certified) dispose();
   pushTrace(trace, elapsed(), lower, upper, 0);
-  return { lower, upper, witness: inc.witness, certified, iterations: bounded, decided, trace, time_s: elapsed(), resume: { leaves, pointFloor, bounded, decided } };
+  return { lower, upper, witness: inc.witness, certified, iterations: bounded, decided, trace, time_s: elapsed(), resume: { leaves, pointFloor, bounded, decided, dispose } };
 }

@@ -233,12 +233,15 @@ export async function reach(net: Network, region: ReachRegion | Region | Region[
       if (!(share > 50)) continue; // under 50 ms: not worth a restart of the engine
       const now = performance.now();
       const r = await minimiseBnb(searchNet, st.p, searchReg, settingsFor(q, sense, share), st.inc, st.state);
-      const { resume: _state, ...more } = r;
+      const { resume: state, ...more } = r;
+      resumable[sense] = { ...st, state };
       const prev = halves[sense]!;
       const offset = (now - start) / 1000;
       // Both lower bounds are proofs; the resumed one covers every leaf of the whole tree.
       halves[sense] = { ...more, lower: Math.max(prev.lower, more.lower), certified: addUp(more.upper, -Math.max(prev.lower, more.lower)) <= s.eps, trace: prev.trace.concat(more.trace.map((t) => ({ ...t, t: t.t + offset }))), time_s: prev.time_s + more.time_s };
     }
+    // Nothing resumes after this: free the LP models of the searches left open.
+    for (const sense of ['min', 'max'] as const) resumable[sense]?.state.dispose();
     for (const sense of ['min', 'max'] as const) halves[sense]!.witness = embed(halves[sense]!.witness);
     const mn = halves.min!, mx = halves.max!;
     results.push({
