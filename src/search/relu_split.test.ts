@@ -25,6 +25,22 @@ function property(lo: number[], hi: number[], row: number[], d: number): Propert
 
 const quiet = { falsify: { samples: 0, boundarySamples: 0, maxCornerDims: 0, restarts: 0, steps: 0, localSteps: 0 } };
 
+/**
+ * A verdict against the exact answer: below every exact minimum it must be unsat (never sat);
+ * otherwise sat (never unsat) with a counterexample whose re-computed outputs satisfy `violates`.
+ */
+function expectVerdict(v: Awaited<ReturnType<typeof verify>>, mustBeUnsat: boolean, what: string, net: Parameters<typeof forward>[0], violates: (y: Float64Array) => boolean): 'sat' | 'unsat' {
+  if (mustBeUnsat) {
+    expect(v.result === 'sat', `${what}: sat below the exact minimum`).toBe(false);
+    expect(v.result).toBe('unsat');
+    return 'unsat';
+  }
+  expect(v.result === 'unsat', `${what}: unsat above an exact minimum`).toBe(false);
+  expect(v.result).toBe('sat');
+  expect(violates(forward(net, v.counterexample!.input))).toBe(true);
+  return 'sat';
+}
+
 describe('ReLU-split branch and bound', () => {
   it('bounds of split domains never exceed the exact minimum over the split region', () => {
     const rng = new Rng(3);
@@ -69,17 +85,8 @@ describe('ReLU-split branch and bound', () => {
       // Just below the minimum (must be unsat, needs splits when tight) or just above (sat).
       for (const d of [exact - 0.02 * (1 + Math.abs(exact)), exact + 0.02 * (1 + Math.abs(exact))]) {
         const v = await verify(net, property(lo, hi, row, d), { timeout: 30, settings: { split: 'relu', workers: 1, ...quiet, lpMaxUnstable: 2 } });
-        if (d < exact) {
-          expect(v.result === 'sat', `net ${t}: sat below the exact minimum`).toBe(false);
-          expect(v.result).toBe('unsat');
-          unsat++;
-        } else {
-          expect(v.result === 'unsat', `net ${t}: unsat above the exact minimum`).toBe(false);
-          expect(v.result).toBe('sat');
-          const y = forward(net, v.counterexample!.input);
-          expect(y[0] - y[1]).toBeLessThanOrEqual(d);
-          sat++;
-        }
+        if (expectVerdict(v, d < exact, `net ${t}`, net, (y) => y[0] - y[1] <= d) === 'unsat') unsat++;
+        else sat++;
       }
     }
     expect(unsat).toBe(7);
@@ -207,17 +214,8 @@ describe('ReLU-split branch and bound', () => {
           ] }],
         };
         const v = await verify(net, prop, { timeout: 30, settings: { split: 'relu', workers: 1, ...quiet, lpMaxUnstable: 2 } });
-        if (dB < minB) {
-          expect(v.result === 'sat', `net ${t}: sat below both exact minima`).toBe(false);
-          expect(v.result).toBe('unsat');
-          unsat++;
-        } else {
-          expect(v.result === 'unsat', `net ${t}: unsat above an exact minimum`).toBe(false);
-          expect(v.result).toBe('sat');
-          const y = forward(net, v.counterexample!.input);
-          expect(y[0] - y[1] <= dA || y[0] - y[2] <= dB).toBe(true);
-          sat++;
-        }
+        if (expectVerdict(v, dB < minB, `net ${t}`, net, (y) => y[0] - y[1] <= dA || y[0] - y[2] <= dB) === 'unsat') unsat++;
+        else sat++;
       }
     }
     expect(unsat).toBe(5);

@@ -59,6 +59,16 @@ function randomRow(rng: Rng, m: number): ReachObjective {
   return linearObjective(m, Array.from({ length: m }, () => Math.round(rng.uniform(-2, 2) * 8) / 8), Math.round(rng.uniform(-1, 1) * 8) / 8);
 }
 
+/** Both certified intervals of `res` contain the exact extremes (an independent MILP) and pass checkInterval. */
+async function expectMilpExtremes(spec: Parameters<typeof milpExtreme>[0], net: ReturnType<typeof buildFromSpec>, obj: ReturnType<typeof outputObjective>, lo: Float64Array, hi: Float64Array, res: Awaited<ReturnType<typeof reach>>['results'][number]): Promise<void> {
+  const exMin = await milpExtreme(spec, lo, hi, obj.C, 0, 'min');
+  const exMax = await milpExtreme(spec, lo, hi, obj.C, 0, 'max');
+  expect(res.min.lower <= exMin + 1e-7 && exMin <= res.min.upper + 1e-7).toBe(true);
+  expect(res.max.lower <= exMax + 1e-7 && exMax <= res.max.upper + 1e-7).toBe(true);
+  checkInterval(net, obj, res.min, lo, hi);
+  checkInterval(net, obj, res.max, lo, hi);
+}
+
 describe('reach: exact answers on piecewise-linear nets', () => {
   for (const method of ['nested', 'bnb'] as const) {
     it(`${method}: 1–2-input dense and residual ReLU nets (exact region enumeration)`, async () => {
@@ -115,13 +125,7 @@ describe('reach: exact answers on piecewise-linear nets', () => {
       const obj = outputObjective(2, 0);
       const r = await reach(net, { boxes: [{ lo, hi }] }, obj, { timeout: 60, eps: EPS });
       expect(r.method).toBe('bnb');
-      const res = r.results[0];
-      const exMin = await milpExtreme(spec, lo, hi, obj.C, 0, 'min');
-      const exMax = await milpExtreme(spec, lo, hi, obj.C, 0, 'max');
-      expect(res.min.lower <= exMin + 1e-7 && exMin <= res.min.upper + 1e-7).toBe(true);
-      expect(res.max.lower <= exMax + 1e-7 && exMax <= res.max.upper + 1e-7).toBe(true);
-      checkInterval(net, obj, res.min, lo, hi);
-      checkInterval(net, obj, res.max, lo, hi);
+      await expectMilpExtremes(spec, net, obj, lo, hi, r.results[0]);
     }
   }, 60_000);
 });
@@ -140,12 +144,7 @@ describe('reach: whole boxes [−1, 1]^10 (ReLU splitting with LP bounds)', () =
       expect(r.method).toBe('bnb');
       const res = r.results[0];
       expect(res.min.decided.lp + res.max.decided.lp).toBeGreaterThan(0);
-      const exMin = await milpExtreme(spec, lo, hi, obj.C, 0, 'min');
-      const exMax = await milpExtreme(spec, lo, hi, obj.C, 0, 'max');
-      expect(res.min.lower <= exMin + 1e-7 && exMin <= res.min.upper + 1e-7).toBe(true);
-      expect(res.max.lower <= exMax + 1e-7 && exMax <= res.max.upper + 1e-7).toBe(true);
-      checkInterval(net, obj, res.min, lo, hi);
-      checkInterval(net, obj, res.max, lo, hi);
+      await expectMilpExtremes(spec, net, obj, lo, hi, res);
     }, 90_000);
   }
 });
