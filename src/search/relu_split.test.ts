@@ -25,6 +25,17 @@ function property(lo: number[], hi: number[], row: number[], d: number): Propert
 
 const quiet = { falsify: { samples: 0, boundarySamples: 0, maxCornerDims: 0, restarts: 0, steps: 0, localSteps: 0 } };
 
+/** A domain's split triples (node, element, sign) as the exact helper's map node → signs per element. */
+function splitMap(net: Parameters<typeof forward>[0], sp: ArrayLike<number>): Map<number, Int8Array> {
+  const splits = new Map<number, Int8Array>();
+  for (let q = 0; q < sp.length; q += 3) {
+    const size = net.values[net.nodes[sp[q]].inputs[0]].size;
+    if (!splits.has(sp[q])) splits.set(sp[q], new Int8Array(size));
+    splits.get(sp[q])![sp[q + 1]] = sp[q + 2];
+  }
+  return splits;
+}
+
 /**
  * A verdict against the exact answer: below every exact minimum it must be unsat (never sat);
  * otherwise sat (never unsat) with a counterexample whose re-computed outputs satisfy `violates`.
@@ -57,13 +68,7 @@ describe('ReLU-split branch and bound', () => {
         if (kids.length === 0) break;
         const res = boundReluDomains(ctx, kids, { iterations: 10 }, 4);
         res.bounded.forEach((b) => {
-          const sp = b.domain.splits;
-          const splits = new Map<number, Int8Array>();
-          for (let q = 0; q < sp.length; q += 3) {
-            const size = net.values[net.nodes[sp[q]].inputs[0]].size;
-            if (!splits.has(sp[q])) splits.set(sp[q], new Int8Array(size));
-            splits.get(sp[q])![sp[q + 1]] = sp[q + 2];
-          }
+          const splits = splitMap(net, b.domain.splits);
           const exact = exactMinUnderSplits(net, [-1, -1], [1, 1], Float64Array.of(1, -1), Float64Array.of(0), splits);
           if (exact && Number.isFinite(b.lower)) {
             checked++;
@@ -116,13 +121,7 @@ describe('ReLU-split branch and bound', () => {
         }
         const res = boundReluDomains(ctx, kids, { iterations: 5 }, 4, undefined, true);
         res.bounded.forEach((b) => {
-          const sp = b.domain.splits;
-          const splits = new Map<number, Int8Array>();
-          for (let q = 0; q < sp.length; q += 3) {
-            const size = net.values[net.nodes[sp[q]].inputs[0]].size;
-            if (!splits.has(sp[q])) splits.set(sp[q], new Int8Array(size));
-            splits.get(sp[q])![sp[q + 1]] = sp[q + 2];
-          }
+          const splits = splitMap(net, b.domain.splits);
           const exact = exactMinUnderSplits(net, lo, hi, Float64Array.of(1, -1), Float64Array.of(0), splits);
           if (exact && Number.isFinite(b.lower)) {
             checked++;
