@@ -127,6 +127,24 @@ export function lineGradient(net: Network, k: number, nb: NodeBounds, a: Float64
 }
 
 /**
+ * Tightens value v's bounds nb.lo[v]/nb.hi[v] (batch 1) at `elements` by α-CROWN on the rows ±e_j
+ * (`iterations` steps, none started after `deadline`), intersected with the bounds already there.
+ * Sound: every α iterate is a CROWN bound with valid slopes.
+ */
+export function tightenValueBounds(net: Network, nb: NodeBounds, region: BoundsRequest['region'], v: number, elements: number[], iterations: number, signal?: AbortSignal, deadline = Infinity): void {
+  if (elements.length === 0) return;
+  const lo = nb.lo[v]!, hi = nb.hi[v]!, size = lo.length, R = 2 * elements.length;
+  const A0 = new Float64Array(R * size);
+  elements.forEach((j, i) => { A0[2 * i * size + j] = 1; A0[(2 * i + 1) * size + j] = -1; });
+  const { lower } = optimiseSlopes(net, nb, region, v, A0, R, { iterations }, signal, deadline);
+  elements.forEach((j, i) => {
+    const l = lower[2 * i], u = -lower[2 * i + 1];
+    if (l > lo[j]) lo[j] = l;
+    if (u < hi[j]) hi[j] = u;
+  });
+}
+
+/**
  * Rows A0 (D × rows) of value `target`, bounded below by CROWN and then by `iterations` steps of
  * projected Adam ascent on the lower slopes of ReLU-like and S-shaped ops (gradient ∂bound/∂α_j = A_j·z_j at the
  * minimising corner, by the envelope theorem), intermediate bounds `nb` fixed. Every iterate is

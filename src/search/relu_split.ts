@@ -1,5 +1,5 @@
 import { BETA_DEFAULTS, betaCrown, splitDomainBounds, type BetaSettings } from '../bounds/beta.js';
-import { optimiseSlopes } from '../bounds/alpha.js';
+import { tightenValueBounds } from '../bounds/alpha.js';
 import { backwardBound, concretize, crownIntermediate } from '../bounds/crown.js';
 import type { AlphaSet } from '../bounds/crown.js';
 import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
@@ -133,17 +133,9 @@ export function reluRootContext(net: Network, dj: PropertyDisjunct, signal?: Abo
       const need: number[] = [];
       for (let j = 0; j < size; j++) if (lo[j] < 0 && hi[j] > 0) need.push(j);
       if (need.length === 0) return;
-      const R = 2 * need.length;
-      const A0 = new Float64Array(R * size);
-      need.forEach((j, i) => { A0[2 * i * size + j] = 1; A0[(2 * i + 1) * size + j] = -1; });
       // The time left for the α steps is shared evenly by the layers still to do.
       const left = (alphaDeadline - performance.now()) / (layout.nodes.length - li);
-      const { lower } = optimiseSlopes(net, root, region, v, A0, R, { iterations: alphaIterations }, signal, performance.now() + left);
-      need.forEach((j, i) => {
-        const l = lower[2 * i], u = -lower[2 * i + 1];
-        if (l > lo[j]) lo[j] = l;
-        if (u < hi[j]) hi[j] = u;
-      });
+      tightenValueBounds(net, root, region, v, need, alphaIterations, signal, performance.now() + left);
       // Later values' interval bounds stay sound (the next op's backward passes use these).
     });
   }

@@ -1,4 +1,4 @@
-import { hasSlopeFamily, optimiseSlopes } from '../bounds/alpha.js';
+import { hasSlopeFamily, optimiseSlopes, tightenValueBounds } from '../bounds/alpha.js';
 import { crownIntermediate } from '../bounds/crown.js';
 import { prepare } from '../bounds/prepare.js';
 import type { BatchRegion, NodeBounds } from '../bounds/types.js';
@@ -67,18 +67,11 @@ export function smoothRootBound(net: Network, dj: PropertyDisjunct, iterations: 
     const relu = node.kind.breakpoints === 'relu';
     const need: number[] = [];
     for (let j = 0; j < size; j++) if (relu ? lo[j] < 0 && hi[j] > 0 : hi[j] - lo[j] > 1e-9) need.push(j);
-    if (need.length === 0) { layersDone++; continue; }
-    const R = 2 * need.length;
-    const A0 = new Float64Array(R * size);
-    need.forEach((j, i) => { A0[2 * i * size + j] = 1; A0[(2 * i + 1) * size + j] = -1; });
-    // The layers left and the rows share the time left evenly.
-    const share = (deadline - performance.now()) / (layers.length - li + 1);
-    const { lower } = optimiseSlopes(net, nb, region, v, A0, R, { iterations }, signal, performance.now() + share);
-    need.forEach((j, i) => {
-      const l = lower[2 * i], u = -lower[2 * i + 1];
-      if (l > lo[j]) lo[j] = l;
-      if (u < hi[j]) hi[j] = u;
-    });
+    if (need.length > 0) {
+      // The layers left and the rows share the time left evenly.
+      const share = (deadline - performance.now()) / (layers.length - li + 1);
+      tightenValueBounds(net, nb, region, v, need, iterations, signal, performance.now() + share);
+    }
     layersDone++;
   }
   return finish(iterations, layersDone, deadline);
