@@ -4,7 +4,14 @@
  *   npx tsx benchmarks/relu.ts [--section mnist-exact|acasxu|mnistfc|leo|all] [--milp-time s] [--milp-budget s] [--images K]
  *
  * --solver glpk|highs: the MILP solver (default glpk, with a HiGHS retry of the sides it leaves open).
- * --redo REGEX: measure the rows whose key matches again; --lp-budget s: the acasxu section's extra
+ * --redo REGEX: measure the rows whose key matches again (every tier, the MILP included: ~240–340 s
+ * wall per ACAS Xu / mnistfc row). --redo-below-milp REGEX: measure only the tiers below milp (ibp,
+ * crown, lp and the acasxu section's budgeted lp run) of the matching rows again and keep their
+ * stored milp column, milp timeouts and pruning (pruning was done with the milp result; rows
+ * without a milp column are pruned again with the new lp result). Each row records the commit its
+ * milp column and its cheaper columns ran at (`codeMilp` / `codeBelowMilp`: `git rev-parse --short
+ * HEAD`, "+" when src/ had uncommitted changes; "≤h" on rows measured before this was recorded:
+ * results committed in h), shown in the per-layer tables. --lp-budget s: the acasxu section's extra
  * lp run with its LP solves cut after s seconds (default 1); --bab-share f: share of each MILP side
  * first given to verify's input splitting on networks with ≤ 20 inputs (default 0.5).
  * --models REGEX / --box-only: the leo section's model files to run, and only their [0,1]^784 rows.
@@ -26,6 +33,7 @@
  *   removed" and "units removed in LEO's sense" beside LEO's Table 1.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +57,8 @@ const MILP_BUDGET = Number(opt('milp-budget', 'Infinity'));
 const SOLVER = opt('solver', 'glpk') as 'glpk' | 'highs';
 /** Rows whose key matches this regular expression are measured again (the new row replaces the old one in the table). */
 const REDO = opt('redo', '');
+/** Rows whose key matches: only the tiers below milp are measured again; the stored milp column (and the pruning done with it) is kept. */
+const REDO_BELOW_MILP = opt('redo-below-milp', '');
 /** Seconds of the lp tier's LP solves in the extra budgeted lp run of the acasxu section. */
 const LP_BUDGET = Number(opt('lp-budget', '1'));
 /** Share of each MILP side given to verify's input splitting first (networks with ≤ 20 inputs). */
@@ -97,12 +107,29 @@ interface Row {
   milpBudget?: number;
   solver?: string;
   note?: string;
+  /** Commit the milp column / the cheaper columns (ibp, crown, lp, budgeted lp) ran at ("+": src/ had uncommitted changes; "≤h": results committed in h, code at or before it). */
+  codeMilp?: string;
+  codeBelowMilp?: string;
 }
 
 const done = new Map<string, Row>();
 if (existsSync(ROWS)) for (const line of readFileSync(ROWS, 'utf8').split('\n')) if (line.trim()) { const r = JSON.parse(line) as Row; done.set(r.key, r); }
 /** Rows measured again in this run (kept in the table meanwhile, replaced when their new row is saved). */
 const redo = new Set([...done.keys()].filter((k) => REDO !== '' && new RegExp(REDO).test(k)));
+/** Rows whose tiers below milp are measured again (their milp column kept). */
+const redoBelowMilp = new Set([...done.keys()].filter((k) => REDO_BELOW_MILP !== '' && new RegExp(REDO_BELOW_MILP).test(k)));
+
+/** The commit the code runs at, with "+" when src/ or this script has uncommitted changes. */
+function codeVersion(): string {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { cwd: REPO, encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain -- src benchmarks/relu.ts', { cwd: REPO, encoding: 'utf8' }).trim() !== '';
+    return `${head}${dirty ? '+' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+const CODE = codeVersion();
 
 function save(r: Row): void {
   mkdirSync(dirname(ROWS), { recursive: true });
@@ -115,12 +142,18 @@ const countStable = (s: StabilityResult) => s.layers.reduce((a, L) => a + L.stat
 
 /** Run the tiers up to `top` (each alone, so each time is the tier's own cost), prune with the top one. */
 async function measure(section: string, key: string, netName: string, net: Network, region: Region, regionName: string, tiers: ReluTier[], extra: Partial<Row> = {}, lpBudget?: number, settings: Partial<ReluSettings> = {}): Promise<void> {
-  if (done.has(key) && !redo.has(key)) return;
+  if (done.has(key) && !redo.has(key) && !redoBelowMilp.has(key)) return;
+  // --redo-below-milp: keep the stored milp column (and the pruning done with it), measure the rest again.
+  const old = redoBelowMilp.has(key) && !redo.has(key) ? done.get(key)! : undefined;
+  const keepMilp = old?.stable.milp !== undefined;
   redo.delete(key);
-  const row: Row = { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, cpu: {}, tightenRefuted: RELU_DEFAULTS.tightenRefuted, milpTime: MILP_TIME, babShare: BAB_SHARE, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...(SOLVER !== 'glpk' ? { solver: SOLVER } : {}), ...extra };
+  redoBelowMilp.delete(key);
+  const row: Row = old
+    ? { ...old, stable: { ...old.stable }, seconds: { ...old.seconds }, cpu: { ...old.cpu }, perLayer: { ...old.perLayer }, tightenRefuted: RELU_DEFAULTS.tightenRefuted, codeBelowMilp: CODE }
+    : { section, key, net: netName, region: regionName, relus: 0, stable: {}, seconds: {}, cpu: {}, tightenRefuted: RELU_DEFAULTS.tightenRefuted, milpTime: MILP_TIME, babShare: BAB_SHARE, ...(Number.isFinite(MILP_BUDGET) ? { milpBudget: MILP_BUDGET } : {}), ...(SOLVER !== 'glpk' ? { solver: SOLVER } : {}), ...extra, codeBelowMilp: CODE, ...(tiers.includes('milp') ? { codeMilp: CODE } : {}) };
   let last: StabilityResult | null = null;
   const cpuSeconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
-  for (const t of tiers) {
+  for (const t of keepMilp ? tiers.filter((q) => q !== 'milp') : tiers) {
     const t0 = performance.now(), c0 = process.cpuUsage();
     const st = await reluStability(net, region, { method: t, milpTime: MILP_TIME, milpBudget: MILP_BUDGET, solver: SOLVER, babShare: BAB_SHARE, ...settings });
     row.seconds[t] = (performance.now() - t0) / 1000;
@@ -139,6 +172,12 @@ async function measure(section: string, key: string, netName: string, net: Netwo
     row.secondsLpBudget = (performance.now() - t0) / 1000;
     row.cpuLpBudget = cpuSeconds(process.cpuUsage(c0));
     row.stableLpBudget = countStable(st);
+  }
+  if (keepMilp) {
+    // Pruning and the per-layer active/inactive counts were done with the stored milp result.
+    save(row);
+    console.log(JSON.stringify(row));
+    return;
   }
   row.activePerLayer = last!.layers.map((L) => L.status.reduce((q, v) => q + (v === 1 ? 1 : 0), 0));
   row.inactivePerLayer = last!.layers.map((L) => L.status.reduce((q, v) => q + (v === -1 ? 1 : 0), 0));
@@ -176,10 +215,19 @@ async function mnistExact(): Promise<void> {
 }
 
 async function acasxu(): Promise<void> {
-  const pairs: [string, string][] = [['1_1', 'prop_1'], ['1_1', 'prop_3'], ['2_1', 'prop_2'], ['3_3', 'prop_4'], ['4_5', 'prop_2'], ['5_9', 'prop_3']];
+  // Props 1–4 on a few of the 45 networks; props 5–10 each on the network VNN-COMP uses it with
+  // (../shared/benchmarks/acasxu/instances.csv). A property with several input boxes (prop_6: a
+  // disjunction of two) gets one row per box, "prop_6 box i/n".
+  const pairs: [string, string][] = [['1_1', 'prop_1'], ['1_1', 'prop_3'], ['2_1', 'prop_2'], ['3_3', 'prop_4'], ['4_5', 'prop_2'], ['5_9', 'prop_3'],
+    ['1_1', 'prop_5'], ['1_1', 'prop_6'], ['1_9', 'prop_7'], ['2_9', 'prop_8'], ['3_3', 'prop_9'], ['4_5', 'prop_10']];
   for (const [n, p] of pairs) {
     const net = readModel(join(BENCH, 'acasxu', 'onnx', `ACASXU_run2a_${n}_batch_2000.onnx`));
-    await measure('acasxu', `acasxu/${n}/${p}`, `ACAS Xu ${n}`, net, vnnBox(join(BENCH, 'acasxu', 'vnnlib', `${p}.vnnlib`), net), p, ['ibp', 'crown', 'lp', 'milp'], {}, LP_BUDGET);
+    const prop = readVnnlibFile(join(BENCH, 'acasxu', 'vnnlib', `${p}.vnnlib`), { numInputs: net.inputSize, numOutputs: net.outputSize });
+    const boxes = vnnlibRegions(prop);
+    for (let b = 0; b < boxes.length; b++) {
+      const one = boxes.length === 1;
+      await measure('acasxu', `acasxu/${n}/${p}${one ? '' : `/box${b + 1}`}`, `ACAS Xu ${n}`, net, boxes[b].region, one ? p : `${p} box ${b + 1}/${boxes.length}`, ['ibp', 'crown', 'lp', 'milp'], {}, LP_BUDGET);
+    }
   }
 }
 
@@ -218,6 +266,53 @@ async function leo(): Promise<void> {
   }
 }
 
+const refutedLabel = (t: string | undefined) => (t === 'alpha' ? 'α-CROWN' : t === 'lp' ? 'LP-all' : (t ?? 'none'));
+
+/** The family a row is summed in (ACAS Xu boxes split by property: props 1–2 are the large boxes). */
+function family(r: Row): string {
+  if (r.section === 'acasxu') return Number(/^prop_(\d+)/.exec(r.region)?.[1]) <= 2 ? 'ACAS Xu, prop_1/prop_2 boxes' : 'ACAS Xu, prop_3 … prop_10 boxes';
+  if (r.section === 'mnistfc') return 'mnistfc, VNN-LIB ε-balls';
+  if (r.section === 'mnist-exact') return 'mnist-net_256x2, L∞ balls around test images (exact-tier rows)';
+  return 'LEO networks (l1-regularised MNIST, [0,1]^784 and L∞ balls)';
+}
+
+/** lp-stable vs milp-stable ReLUs per family, over the acceptance's rows and over all rows (only rows with both columns). */
+function summary(rows: Row[], out: string[]): void {
+  const both = rows.filter((r) => r.stable.milp !== undefined && r.stable.lp !== undefined);
+  if (!both.length) return;
+  const line = (name: string, rs: Row[]) => {
+    const a = rs.reduce((q, r) => q + r.stable.lp!, 0), b = rs.reduce((q, r) => q + r.stable.milp!, 0);
+    const hit = rs.filter((r) => r.stable.lp! >= 0.95 * r.stable.milp!).length;
+    const mixed = new Set(rs.map((r) => r.tightenRefuted ?? 'none'));
+    return `| ${name} | ${rs.length} | ${a} of ${b} | ${pct(a, b)} | ${hit} of ${rs.length} | ${rs.reduce((q, r) => q + (r.milpTimeouts ?? 0), 0)} | ${[...mixed].map(refutedLabel).join(', ')} |`;
+  };
+  out.push('', '## Summary: lp tier against the exact tier', '');
+  out.push('Rows with both an lp and a milp column (mnist-net_256x6 has no milp column). "lp refuted sides": the lp setting the rows ran with (see the per-layer tables). milp timeouts: ReLUs the exact tier neither proved nor witnessed, each of which may hide a stable ReLU the lp share is not charged for (the milp counts are lower bounds of the stable ReLUs).', '');
+  out.push('| family | rows | lp finds, of the milp-stable ReLUs | share | rows with lp ≥ 95 % | milp timeouts | lp refuted sides |');
+  out.push('|---|---:|---:|---:|---:|---:|---|');
+  const families = [...new Set(both.map(family))];
+  for (const f of families) out.push(line(f, both.filter((r) => family(r) === f)));
+  const named = both.filter((r) => r.section === 'acasxu' || r.section === 'mnistfc');
+  if (named.length) out.push(line('**acceptance rows: ACAS Xu property boxes + mnistfc ε-balls**', named));
+  out.push(line('all rows of this table', both));
+}
+
+/** The "each tier below milp under 1 s per ACAS Xu network" check: CPU seconds per row. */
+function acasCpu(rows: Row[], out: string[]): void {
+  const rs = rows.filter((r) => r.section === 'acasxu');
+  if (!rs.length) return;
+  const c = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
+  out.push('', '## ACAS Xu: CPU seconds of the tiers below milp (target: each under 1 s per network)', '');
+  out.push('CPU seconds of the benchmark process (process.cpuUsage; wall time under the shared load is several times larger). "lp budgeted": the lp tier with its LP solves cut after the budget (the α-CROWN step and the witness search are not cut, so the total may exceed the budget).', '');
+  out.push('| network | region | ibp | crown | lp budgeted (stable) | lp unbudgeted (stable) | lp refuted sides | ibp, crown, lp budgeted each < 1 s |');
+  out.push('|---|---|---:|---:|---:|---:|---|---|');
+  for (const r of rs) {
+    const worst = Math.max(r.cpu?.ibp ?? NaN, r.cpu?.crown ?? NaN, r.cpuLpBudget ?? NaN);
+    const ok = worst < 1 ? 'yes' : Number.isFinite(worst) ? `**no** (${(worst - 1).toFixed(2)} s over)` : '—';
+    out.push(`| ${r.net} | ${r.region} | ${c(r.cpu?.ibp)} | ${c(r.cpu?.crown)} | ${c(r.cpuLpBudget)} (${r.stableLpBudget ?? '—'}, ${r.lpBudget ?? '—'} s budget) | ${c(r.cpu?.lp)} (${r.stable.lp ?? '—'}) | ${refutedLabel(r.tightenRefuted)} | ${ok} |`);
+  }
+}
+
 const pct = (a: number | undefined, b: number) => (a === undefined ? '—' : `${((100 * a) / Math.max(1, b)).toFixed(1)} %`);
 const sec = (s: number | undefined) => (s === undefined ? '—' : s.toFixed(2));
 
@@ -253,23 +348,20 @@ function writeTable(): void {
     }
     const layered = rs.filter((r) => r.perLayer?.lp && r.perLayer?.milp);
     if (layered.length && name !== 'leo') {
-      out.push('', 'Per ReLU layer (first to last): stable ReLUs found by crown / lp / milp, and the milp timeouts of that layer. "lp refuted sides": how the lp tier tightened the sides a witness refutes (α-CROWN: added to its α-CROWN step; none: CROWN\'s bounds).', '');
-      out.push('| network | region | lp refuted sides | per layer: crown / lp / milp (timeouts) |');
-      out.push('|---|---|---|---|');
+      out.push('', 'Per ReLU layer (first to last): stable ReLUs found by crown / lp / milp, and the milp timeouts of that layer. "lp refuted sides": how the lp tier tightened the sides a witness refutes (LP-all: their LPs solved too, the default `tightenRefuted: \'lp\'`; α-CROWN: only added to its α-CROWN step, the old default; none: CROWN\'s bounds). "code": the commit the milp column / the columns below milp ran at ("+": with uncommitted changes in src/; "≤h": results committed in h, measured before the commit was recorded).', '');
+      out.push('| network | region | lp refuted sides | code: milp / below milp | per layer: crown / lp / milp (timeouts) |');
+      out.push('|---|---|---|---|---|');
       for (const r of layered) {
         const cells = r.perLayer!.milp!.map((m, i) => `${r.perLayer!.crown?.[i] ?? '—'} / ${r.perLayer!.lp![i]} / ${m} (${r.milpTimeoutsPerLayer?.[i] ?? '—'})`);
-        out.push(`| ${r.net} | ${r.region} | ${r.tightenRefuted === 'alpha' ? 'α-CROWN' : (r.tightenRefuted ?? 'none')} | ${cells.join(' · ')} |`);
+        out.push(`| ${r.net} | ${r.region} | ${refutedLabel(r.tightenRefuted)} | ${r.codeMilp ?? '—'} / ${r.codeBelowMilp ?? '—'} | ${cells.join(' · ')} |`);
       }
     }
   };
   section('mnist-exact', 'Exact tier on mnist-net_256x2 over L∞ balls around MNIST test images (acceptance: no timeout, ≤ 10 min per instance)');
   section('acasxu', 'ACAS Xu over property boxes');
   section('mnistfc', 'mnistfc over the VNN-LIB ε-balls');
-  const acc = rows.filter((r) => (r.section === 'acasxu' || r.section === 'mnistfc') && r.stable.milp !== undefined && r.stable.lp !== undefined);
-  if (acc.length) {
-    const a = acc.reduce((q, r) => q + r.stable.lp!, 0), b = acc.reduce((q, r) => q + r.stable.milp!, 0);
-    out.push('', `**Acceptance (lp ≥ 95 % of the milp-stable ReLUs), ACAS Xu and mnistfc rows together:** lp finds ${a} of ${b} (${pct(a, b)}); milp timeouts ${acc.reduce((q, r) => q + (r.milpTimeouts ?? 0), 0)} (each timeout may hide a stable ReLU the lp share is not charged for).`);
-  }
+  summary(rows, out);
+  acasCpu(rows, out);
   const leoRows = rows.filter((r) => r.section === 'leo');
   if (leoRows.length) {
     section('leo', 'LEO compression (l1-regularised MNIST networks of scripts/train-mnist.ts)');
