@@ -81,21 +81,30 @@ describe('ReLU-split branch and bound', () => {
     expect(checked).toBeGreaterThan(20);
   });
 
-  it('verify with split=relu agrees with the exact minimum (unsat only when it is > 0, sat re-checked)', async () => {
-    let unsat = 0, sat = 0;
+  // Branching: BaBSR alone, filtered smart branching scored by one-pass trials (the default), and
+  // by full β-CROWN trials whose chosen children are kept as bounded.
+  it.each([
+    ['BaBSR', { fsbCandidates: 1 }],
+    ['FSB, one-pass trials', { fsbCandidates: 8, fsbTrialIterations: 0 }],
+    ['FSB, full trials', { fsbCandidates: 4, fsbTrialIterations: 10 }],
+  ])('verify with split=relu agrees with the exact minimum (unsat only when it is > 0, sat re-checked): %s', async (_name, branching) => {
+    let unsat = 0, sat = 0, branched = 0;
     for (let t = 0; t < 7; t++) {
       const net = buildFromSpec(randomDense({ seed: 700 + t, inputs: 2, widths: [8, 6], outputs: 2, act: 'Relu' }));
       const lo = [-0.5, -0.2], hi = [0.2, 0.5], row = [1, -1];
       const exact = exactMinUnderSplits(net, lo, hi, Float64Array.from(row), Float64Array.of(0), new Map())![0].toNumber();
       // Just below the minimum (must be unsat, needs splits when tight) or just above (sat).
       for (const d of [exact - 0.02 * (1 + Math.abs(exact)), exact + 0.02 * (1 + Math.abs(exact))]) {
-        const v = await verify(net, property(lo, hi, row, d), { timeout: 30, settings: { split: 'relu', workers: 1, ...quiet, lpMaxUnstable: 2 } });
+        const v = await verify(net, property(lo, hi, row, d), { timeout: 30, settings: { split: 'relu', workers: 1, ...quiet, lpMaxUnstable: 2, ...branching } });
         if (expectVerdict(v, d < exact, `net ${t}`, net, (y) => y[0] - y[1] <= d) === 'unsat') unsat++;
         else sat++;
+        if (v.result === 'unsat' && v.domains > 2) branched++;
       }
     }
     expect(unsat).toBe(7);
     expect(sat).toBe(7);
+    // The branching rule was exercised: some proofs needed splits.
+    expect(branched).toBeGreaterThan(0);
   });
 
   it('children re-bounded only after their newest split get the bounds of a full re-bound, never above the exact minimum', () => {

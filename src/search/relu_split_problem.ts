@@ -14,7 +14,7 @@ import { boundReluJob, checkReluResult, domainBounds, mergeReluResults, reluCont
 import { WorkerPool } from './pool.js';
 
 /** The settings ReLU-split branch and bound reads (a subset of verify's, documented there). */
-export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
+export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'fsbTrialIterations' | 'fsbMaxLayers' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
 
 /**
  * Objective values at the given inputs (forward pass) and the first that validates as a
@@ -81,6 +81,8 @@ export function proveLpInfeasible(highs: Highs, lp: SparseLP, timeLimit: number)
 export class ReluSplitProblem implements BnbProblem<ReluDomain> {
   gaveUp = 0;
   boundedDomains = 0;
+  /** Candidate children bounded only to choose a split (filtered smart branching). */
+  trialDomains = 0;
   /** Backward passes and milliseconds spent in β-CROWN (per-domain cost reporting). */
   passes = 0;
   boundMs = 0;
@@ -100,6 +102,15 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     readonly signal?: AbortSignal,
   ) {}
 
+  /**
+   * Candidates per split: `fsbCandidates` on networks with at most `fsbMaxLayers` splittable
+   * layers, else 1 (BaBSR alone). One-pass trials miss what an early split does through the
+   * re-bounding of the layers after it: on 256x4 they chose worse than BaBSR (docs/verify.md).
+   */
+  get fsbK(): number {
+    return this.ctx && this.ctx.layout.nodes.length <= this.s.fsbMaxLayers ? Math.max(1, this.s.fsbCandidates) : 1;
+  }
+
   private beta(iterations: number) {
     return { iterations, lrAlpha: this.s.betaLrAlpha, lrBeta: this.s.betaLrBeta, stopAbove: 0 };
   }
@@ -107,13 +118,19 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
   /** Worker threads bounding chunks of each batch (started after the root, when `workers` > 1). */
   pool: WorkerPool<ReluDomain, ReluJobArgs, ReluBatchResult> | null = null;
 
-  private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal): Promise<ReluBatchResult & { cex?: Counterexample }> {
+  /**
+   * β-CROWN bounds of a batch of domains (pool or here); every domain's minimising input is tried
+   * as a counterexample. A `trial` batch (filtered smart branching's scoring of candidate splits)
+   * skips re-bounding intermediate layers and is counted apart from the search's domains.
+   */
+  private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal, trial = false): Promise<ReluBatchResult & { cex?: Counterexample }> {
     const t0 = performance.now();
-    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: Math.max(1, this.s.fsbCandidates), rebound: this.s.reluRebound, deadlineEpoch: performance.timeOrigin + this.deadline };
+    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline };
     const res = this.pool && doms.length >= 2 ? await this.pool.bound(doms, args, signal) : boundReluJob(this.ctx, doms, args, signal);
     this.boundMs += performance.now() - t0;
     this.passes += res.passes;
-    this.boundedDomains += doms.length;
+    if (trial) this.trialDomains += doms.length;
+    else this.boundedDomains += doms.length;
     const at = res.candidates.flatMap((c, k) => (c ? [k] : []));
     const { values, cex } = tryPoints(this.net, this.checkNet, this.dj, at.map((k) => res.candidates[k]!));
     at.forEach((k, i) => { res.bounded[k].upper = values[i]; });
@@ -172,7 +189,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
 
   async expand(allParents: BoundedDomain<ReluDomain>[], signal: AbortSignal): Promise<{ children: BoundedDomain<ReluDomain>[]; witness?: unknown }> {
     if (this.pending) return { children: [], witness: this.pending };
-    const { now: parents, later: untouched } = parentsThatFit(allParents, this.msPerDomain, 2 * Math.max(1, this.s.fsbCandidates), this.deadline);
+    const { now: parents, later: untouched } = parentsThatFit(allParents, this.msPerDomain, 2, this.deadline);
     const t0 = performance.now();
     const children: BoundedDomain<ReluDomain>[] = [...untouched];
     // LP leaves first: domains with few unstable ReLUs left.
@@ -187,30 +204,48 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
       }
       toSplit.push(p);
     }
-    const k = Math.max(1, this.s.fsbCandidates);
-    const kids: ReluDomain[] = [];
+    const k = this.fsbK;
+    // Filtered smart branching with cheap trials: the top-k candidates' children bounded with the
+    // parent's α and β (few or no steps, no intermediate re-bounding), then only the chosen
+    // candidate's children bounded fully. With trial steps ≥ betaIterations the trials are full
+    // bounds and the chosen pair is kept as bounded.
+    const cheap = k > 1 && this.s.fsbTrialIterations < this.s.betaIterations;
     const plan: number[] = [];
+    let chosen: [number, number][] = [];
+    const trialKids: ReluDomain[] = [];
     for (const p of toSplit) {
       const c = p.domain.candidates!;
       const trials = Math.min(k, c.length / 2);
       plan.push(trials);
-      for (let t = 0; t < trials; t++) kids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx));
+      for (let t = 0; t < trials; t++) trialKids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx));
     }
-    if (kids.length > 0) {
-      const res = await this.bound(kids, this.s.betaIterations, signal);
+    if (trialKids.length > 0) {
+      const res = await this.bound(trialKids, cheap ? this.s.fsbTrialIterations : this.s.betaIterations, signal, cheap);
       if (res.cex) return { children: [], witness: res.cex };
       let at = 0;
-      for (const trials of plan) {
-        let best = -Infinity, bestAt = at;
+      plan.forEach((trials, q) => {
+        let best = -Infinity, bestT = 0;
         for (let t = 0; t < trials; t++) {
           const a = res.bounded[at + 2 * t], b = res.bounded[at + 2 * t + 1];
           const score = Math.min(a.lower, 0) + Math.min(b.lower, 0);
-          if (score > best) { best = score; bestAt = at + 2 * t; }
+          if (score > best) { best = score; bestT = t; }
         }
-        children.push(res.bounded[bestAt], res.bounded[bestAt + 1]);
+        if (cheap) chosen.push([q, bestT]);
+        else children.push(res.bounded[at + 2 * bestT], res.bounded[at + 2 * bestT + 1]);
         at += 2 * trials;
+      });
+      if (cheap) {
+        const kids: ReluDomain[] = [];
+        for (const [q, t] of chosen) {
+          const c = toSplit[q].domain.candidates!;
+          kids.push(...splitReluDomain(toSplit[q].domain, c[2 * t], c[2 * t + 1], this.ctx));
+        }
+        chosen = [];
+        const full = await this.bound(kids, this.s.betaIterations, signal);
+        if (full.cex) return { children: [], witness: full.cex };
+        children.push(...full.bounded);
       }
-      const ms = (performance.now() - t0) / kids.length;
+      const ms = (performance.now() - t0) / (2 * toSplit.length);
       this.msPerDomain = this.msPerDomain === 0 ? ms : 0.7 * this.msPerDomain + 0.3 * ms;
     }
     return { children };
