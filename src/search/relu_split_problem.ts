@@ -205,46 +205,45 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
       toSplit.push(p);
     }
     const k = this.fsbK;
-    // Filtered smart branching with cheap trials: the top-k candidates' children bounded with the
-    // parent's α and β (few or no steps, no intermediate re-bounding), then only the chosen
-    // candidate's children bounded fully. With trial steps ≥ betaIterations the trials are full
-    // bounds and the chosen pair is kept as bounded.
+    // Filtered smart branching: the children of each parent's top-k candidates are bounded as
+    // trials and the candidate whose children fall least below 0 is chosen. Cheap trials (steps <
+    // betaIterations: the parent's α and β, no intermediate re-bounding) only choose — the chosen
+    // pair is then bounded in full; full trials are kept as bounded.
     const cheap = k > 1 && this.s.fsbTrialIterations < this.s.betaIterations;
-    const plan: number[] = [];
-    let chosen: [number, number][] = [];
+    const plan = toSplit.map((p) => Math.min(k, p.domain.candidates!.length / 2));
+    const pick = plan.map(() => 0);
     const trialKids: ReluDomain[] = [];
-    for (const p of toSplit) {
+    toSplit.forEach((p, q) => {
+      // A single candidate needs no cheap trial.
+      if (cheap && plan[q] < 2) return;
       const c = p.domain.candidates!;
-      const trials = Math.min(k, c.length / 2);
-      plan.push(trials);
-      for (let t = 0; t < trials; t++) trialKids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx));
-    }
+      for (let t = 0; t < plan[q]; t++) trialKids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx));
+    });
     if (trialKids.length > 0) {
       const res = await this.bound(trialKids, cheap ? this.s.fsbTrialIterations : this.s.betaIterations, signal, cheap);
       if (res.cex) return { children: [], witness: res.cex };
       let at = 0;
       plan.forEach((trials, q) => {
-        let best = -Infinity, bestT = 0;
+        if (cheap && trials < 2) return;
+        let best = -Infinity;
         for (let t = 0; t < trials; t++) {
-          const a = res.bounded[at + 2 * t], b = res.bounded[at + 2 * t + 1];
-          const score = Math.min(a.lower, 0) + Math.min(b.lower, 0);
-          if (score > best) { best = score; bestT = t; }
+          const score = Math.min(res.bounded[at + 2 * t].lower, 0) + Math.min(res.bounded[at + 2 * t + 1].lower, 0);
+          if (score > best) { best = score; pick[q] = t; }
         }
-        if (cheap) chosen.push([q, bestT]);
-        else children.push(res.bounded[at + 2 * bestT], res.bounded[at + 2 * bestT + 1]);
+        if (!cheap) children.push(res.bounded[at + 2 * pick[q]], res.bounded[at + 2 * pick[q] + 1]);
         at += 2 * trials;
       });
-      if (cheap) {
-        const kids: ReluDomain[] = [];
-        for (const [q, t] of chosen) {
-          const c = toSplit[q].domain.candidates!;
-          kids.push(...splitReluDomain(toSplit[q].domain, c[2 * t], c[2 * t + 1], this.ctx));
-        }
-        chosen = [];
-        const full = await this.bound(kids, this.s.betaIterations, signal);
-        if (full.cex) return { children: [], witness: full.cex };
-        children.push(...full.bounded);
-      }
+    }
+    if (cheap && toSplit.length > 0) {
+      const kids = toSplit.flatMap((p, q) => {
+        const c = p.domain.candidates!;
+        return splitReluDomain(p.domain, c[2 * pick[q]], c[2 * pick[q] + 1], this.ctx);
+      });
+      const full = await this.bound(kids, this.s.betaIterations, signal);
+      if (full.cex) return { children: [], witness: full.cex };
+      children.push(...full.bounded);
+    }
+    if (toSplit.length > 0) {
       const ms = (performance.now() - t0) / (2 * toSplit.length);
       this.msPerDomain = this.msPerDomain === 0 ? ms : 0.7 * this.msPerDomain + 0.3 * ms;
     }
