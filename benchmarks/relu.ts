@@ -243,7 +243,8 @@ async function mnistfc(): Promise<void> {
 async function leo(): Promise<void> {
   const dir = join(REPO, 'benchmarks', 'out', 'models');
   if (!existsSync(dir)) { console.log(`leo: no models in ${dir} (train them with scripts/train-mnist.ts --widths W,W --l1 λ)`); return; }
-  const files = readdirSync(dir).filter((f) => f.endsWith('.onnx') && (MODELS === '' || new RegExp(MODELS).test(f))).sort();
+  // Only the ReLU networks (other helpers keep e.g. sigmoid models in the same folder).
+  const files = readdirSync(dir).filter((f) => f.startsWith('mnist-relu-') && f.endsWith('.onnx') && (MODELS === '' || new RegExp(MODELS).test(f))).sort();
   const imgs = mnistImages(2);
   const load = (f: string) => {
     const net = readModel(join(dir, f));
@@ -330,6 +331,8 @@ function writeTable(): void {
   out.push('Times: wall seconds, in parentheses the CPU seconds of the benchmark process (rows measured since the α-CROWN step of the lp tier; other sessions kept both cores busy, so wall ≫ CPU there). "x bab" in the milp column: that share of each MILP side\'s time went first to verify\'s input splitting on the truncated network (networks with ≤ 20 inputs). "lp, LP solves ≤ budget": the lp tier with its LP solves stopped after the budget (α-CROWN step and witness search not cut); sides not solved stay undecided. "(folded)": active units beyond the rank removed by LEO\'s rank folding, part of the units removed.');
   out.push('');
   out.push('"stable" = ReLUs proved active or inactive by the tier (each tier run on its own, including the cheaper ones); "of milp" = share of the milp-stable ReLUs. milp timeouts = ReLUs neither proved nor witnessed within the limit (0: the milp column is exact). Pruned with the milp result (lp where milp was not run). Sizes: ONNX bytes as lipcert writes them (double weights when a refolded weight is not float32-exact).');
+  out.push('');
+  out.push('"code": the commit the milp column / the columns below milp (ibp, crown, lp, budgeted lp) ran at ("+": with uncommitted changes in src/ or this script; "≤h": results committed in h, measured before the commit was recorded). `--redo-below-milp` re-measures the columns below milp and keeps the stored milp column, its timeouts and the pruning done with it; so a row\'s two codes can differ. "lp refuted sides": the lp tier\'s `tightenRefuted` setting (LP-all = \'lp\', the default since 61ff91d; α-CROWN = \'alpha\', the default before; none = rows measured before the setting existed).');
   const section = (name: string, title: string) => {
     const rs = rows.filter((r) => r.section === name);
     if (rs.length === 0) return;
@@ -350,9 +353,19 @@ function writeTable(): void {
       const a = lpShare.reduce((s, r) => s + r.stable.lp!, 0), b = lpShare.reduce((s, r) => s + r.stable.milp!, 0);
       out.push('', `lp finds ${a} of the ${b} milp-stable ReLUs over these rows (${pct(a, b)}); milp timeouts in total: ${rs.reduce((s, r) => s + (r.milpTimeouts ?? 0), 0)}.`);
     }
+    // Which lp setting and commit each column ran at, for the rows the per-layer table does not list.
+    const unlisted = rs.filter((r) => !(r.perLayer?.lp && r.perLayer?.milp && name !== 'leo'));
+    if (unlisted.length) {
+      const groups = new Map<string, number>();
+      for (const r of unlisted) {
+        const g = `lp refuted sides ${refutedLabel(r.tightenRefuted)}, code: milp ${r.stable.milp === undefined ? 'not run' : (r.codeMilp ?? 'not recorded')} / below milp ${r.codeBelowMilp ?? 'not recorded'}`;
+        groups.set(g, (groups.get(g) ?? 0) + 1);
+      }
+      out.push('', `Settings and code of ${unlisted.length === rs.length ? 'these' : 'the other'} rows ("code": see the top): ${[...groups].map(([g, n]) => `${n} row${n > 1 ? 's' : ''}: ${g}`).join('; ')}.`);
+    }
     const layered = rs.filter((r) => r.perLayer?.lp && r.perLayer?.milp);
     if (layered.length && name !== 'leo') {
-      out.push('', 'Per ReLU layer (first to last): stable ReLUs found by crown / lp / milp, and the milp timeouts of that layer. "lp refuted sides": how the lp tier tightened the sides a witness refutes (LP-all: their LPs solved too, the default `tightenRefuted: \'lp\'`; α-CROWN: only added to its α-CROWN step, the old default; none: CROWN\'s bounds). "code": the commit the milp column / the columns below milp ran at ("+": with uncommitted changes in src/; "≤h": results committed in h, measured before the commit was recorded).', '');
+      out.push('', 'Per ReLU layer (first to last): stable ReLUs found by crown / lp / milp, and the milp timeouts of that layer. "lp refuted sides": how the lp tier tightened the sides a witness refutes (LP-all: their LPs solved too, the default `tightenRefuted: \'lp\'`; α-CROWN: only added to its α-CROWN step, the old default; none: CROWN\'s bounds). "code": see the top of this file.', '');
       out.push('| network | region | lp refuted sides | code: milp / below milp | per layer: crown / lp / milp (timeouts) |');
       out.push('|---|---|---|---|---|');
       for (const r of layered) {
