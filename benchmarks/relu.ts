@@ -376,6 +376,7 @@ function writeTable(): void {
   };
   section('mnist-exact', 'Exact tier on mnist-net_256x2 over L∞ balls around MNIST test images (acceptance: no timeout, ≤ 10 min per instance)');
   section('acasxu', 'ACAS Xu over property boxes');
+  if (rows.some((r) => r.section === 'acasxu')) out.push('', 'Rows: props 1–4 on six network/property pairs; props 5–10 each on the network VNN-COMP uses it with (../shared/benchmarks/acasxu/instances.csv: prop_5 and prop_6 on 1_1, prop_7 on 1_9, prop_8 on 2_9, prop_9 on 3_3, prop_10 on 4_5). prop_6\'s input region is a disjunction of two boxes: one row per box ("prop_6 box i/2"), each a region of its own. The milp columns of props 5–10 ran at nice 15 on the shared machine (22–79 CPU s within the 240 s wall budget per row), so their timeouts are many and their milp counts are lower bounds of the stable ReLUs.');
   section('mnistfc', 'mnistfc over the VNN-LIB ε-balls');
   summary(rows, out);
   acasCpu(rows, out);
