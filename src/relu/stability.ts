@@ -12,7 +12,7 @@
  *   `tightenRefuted`), then the triangle-relaxation LP of each side still open, closest to deciding
  *   first, then (by default) of the refuted sides too, so later nodes see LP-all bounds —
  *   minimised or maximised with HiGHS in one model per node and proved only through its
- *   dual (src/bounds/lp.ts + lp_dual.ts), optionally within a time budget (`lpBudget`); later
+ *   dual (src/bounds/lp.ts + lp_dual.ts), the whole tier optionally within a time budget (`lpBudget`); later
  *   bounds are recomputed by CROWN from the tightened ones;
  * - `milp`: per ReLU node, one big-M MILP (each op's `milp` encoding for every earlier unstable
  *   element, sound LP-tightened bounds as big-Ms) whose objective changes per element. A MILP
@@ -79,7 +79,7 @@ export interface ReluSettings {
   babShare: number;
   /** Boxes the milp tier's input-splitting proof (all open sides of a node at once, networks with ≤ 20 inputs) may bound per node before the per-element searches; 0: none. Default 512 (measured on ACAS Xu 1_1 prop_1: it decides the open elements of the second and third ReLU nodes; the deep nodes' elements need far finer boxes). */
   splitLeaves: number;
-  /** Seconds for the LP solves of the whole lp tier (its α-CROWN step and witness search are not cut); sides not solved by then stay undecided. The milp tier's big-M LPs ignore it. Default ∞. */
+  /** Seconds for the whole lp tier: its witness searches, α-CROWN steps and LP solves stop at it (the CROWN re-bound after each node is not cut); sides not reached by then stay undecided. The milp tier's big-M LPs ignore it. Default ∞. */
   lpBudget: number;
   /**
    * LP tier: how the sides of an element that a witness already refutes are tightened (they
@@ -399,7 +399,7 @@ const PRIMAL_SIMPLEX = { simplex_strategy: 4 };
  * iterate), so it decides only elements the LP would decide too, each at the cost of a few
  * backward passes instead of an LP solve. Returns the number of rows bounded.
  */
-function alphaLayer(net: Network, nodes: NodeBounds, region: BatchRegion, L: ReluLayerStability, iterations: number, signal?: AbortSignal, bothSides = false): number {
+function alphaLayer(net: Network, nodes: NodeBounds, region: BatchRegion, L: ReluLayerStability, iterations: number, signal?: AbortSignal, bothSides = false, deadline = Infinity): number {
   const sides: [number, number][] = [];
   for (let j = 0; j < L.size; j++) {
     if (L.status[j] !== 0) continue;
@@ -410,7 +410,7 @@ function alphaLayer(net: Network, nodes: NodeBounds, region: BatchRegion, L: Rel
   const R = sides.length;
   const A0 = new Float64Array(R * L.size);
   sides.forEach(([j, sign], r) => { A0[r * L.size + j] = sign; });
-  const { lower } = optimiseSlopes(net, nodes, region, L.input, A0, R, { iterations }, signal);
+  const { lower } = optimiseSlopes(net, nodes, region, L.input, A0, R, { iterations }, signal, deadline);
   sides.forEach(([j, sign], r) => {
     const b = lower[r];
     if (!(b > -Infinity)) return;
@@ -840,16 +840,18 @@ export async function reluStability(net: Network, region: Region | BatchRegion, 
       if (s.signal?.aborted) throw s.signal.reason;
       t = performance.now();
       const before = L.status.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+      // The lp tier's parts stop at its budget; the milp tier (which needs its LP bounds as big-Ms) is never cut.
+      const deadline = tierIndex >= 3 ? Infinity : lpDeadline;
       // Cheap witnesses first: every element they show unstable needs no LP side.
-      recordWitnesses(net, layers, attackLayer(net, L, w, rng, s.attackSteps, net.inputSize <= 32 ? 8 : 2));
+      if (performance.now() < deadline) recordWitnesses(net, layers, attackLayer(net, L, w, rng, s.attackSteps, net.inputSize <= 32 ? 8 : 2));
       // Inputs straight from the region (no ReLU upstream) are exact under CROWN up to rounding: the LP cannot help.
       if (hasReluUpstream(net, L.nodeIndex)) {
         // Optimised slopes first: each element they decide needs no LP.
         if (s.alphaSteps > 0) {
-          alphaLayer(net, nodes, batch, L, s.alphaSteps, s.signal, s.tightenRefuted !== 'none');
+          alphaLayer(net, nodes, batch, L, s.alphaSteps, s.signal, s.tightenRefuted !== 'none', deadline);
           decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 2);
         }
-        const pts = lpLayer(net, highs, nodes, L, s, w, tierIndex >= 3 || s.tightenRefuted === 'lp', tierIndex >= 3 ? Infinity : lpDeadline);
+        const pts = lpLayer(net, highs, nodes, L, s, w, tierIndex >= 3 || s.tightenRefuted === 'lp', deadline);
         decide([L], { lo: nodes.lo.map((a, v) => (v === L.input ? L.lo : a)), hi: nodes.hi.map((a, v) => (v === L.input ? L.hi : a)) }, 2);
         recordWitnesses(net, layers, pts);
       }
