@@ -157,7 +157,7 @@ export function buildCli(argv: string[]) {
         .option('method', { type: 'string', choices: ['ibp', 'crown', 'lp', 'milp'], default: 'milp', describe: 'run every tier up to this one' })
         .option('milp-time', { type: 'string', describe: 'seconds per MILP (one side of one ReLU; > 0, default 20)' })
         .option('solver', { type: 'string', choices: ['glpk', 'highs'], describe: 'MILP solver (default glpk, with a HiGHS retry of the sides it leaves open)' })
-        .option('lp-budget', { type: 'string', describe: 'seconds for all LP solves of the lp tier (> 0; sides left unsolved stay undecided; default none)' })
+        .option('lp-budget', { type: 'string', describe: 'seconds for the whole lp tier: witness search, α-CROWN steps and LP solves (> 0; sides left open stay undecided; default none)' })
         .option('tighten-refuted', { type: 'string', choices: ['alpha', 'lp', 'none'], describe: 'lp tier: how sides a witness refutes are tightened for later layers (default lp: by their LPs, the triangle relaxation\'s optimum; alpha: α-CROWN only, cheaper)' })
         .option('prune', { type: 'string', describe: 'write the equivalent pruned network here (.onnx or .json, atomically)' })
         .epilogue(example('lipcert relu ../shared/benchmarks/mnistfc/onnx/mnist-net_256x2.onnx ../shared/benchmarks/mnistfc/vnnlib/prop_0_0.03.vnnlib --prune /tmp/pruned.onnx', 'exact ReLU stability of mnist-net_256x2 on an ε = 0.03 ball, and the pruned network')),

@@ -13,8 +13,9 @@
  * layer per ReLU node in topological order, indices into its flattened input. Without --prune,
  * relus_after counts the unstable ReLUs (what pruning would keep) and the difference fields are null.
  *
- * The lp tier's settings (RELU_DEFAULTS): --lp-budget s caps the CPU-cheap tier's LP solves (seconds
- * for all of them; sides left unsolved stay undecided, never wrongly decided; default none), and
+ * The lp tier's settings (RELU_DEFAULTS): --lp-budget s caps the whole lp tier (its witness
+ * searches, α-CROWN steps and LP solves; sides left open stay undecided, never wrongly decided;
+ * default none), and
  * --tighten-refuted says how the sides a witness refutes are tightened before later layers use them
  * (lp: also by their LPs, the default: the triangle relaxation's per-neuron optimum over LP-all
  * intermediate bounds; alpha: in the α-CROWN step only, cheaper; none: CROWN's bounds).
