@@ -46,6 +46,19 @@ export interface SparseLP {
 const TINY = 2 ** -1000;
 
 /**
+ * Whether a solver's dual (Farkas) ray proves the LP empty: through weak duality with every
+ * rounding charged (`dualLowerBound`), a lower bound > 0 of the zero objective over the feasible
+ * set (with the ray or its negation, whichever sign convention the solver used) — possible only
+ * when that set is empty. A validated certificate: the solver is not trusted.
+ */
+export function rayProvesEmpty(lp: SparseLP, ray: ArrayLike<number>): boolean {
+  const zero = new Float64Array(lp.numCols);
+  const y = Float64Array.from(ray);
+  if (dualLowerBound(lp, zero, y) > 0) return true;
+  return dualLowerBound(lp, zero, y.map((v) => -v)) > 0;
+}
+
+/**
  * A rigorous lower bound of min cᵀv over the LP, from any row multipliers `y` (e.g. a solver's
  * row duals in the convention c − Aᵀy = reduced costs, which is HiGHS's for minimisation).
  * Returns −∞ when no bound can be proved: y missing, of the wrong length or non-finite, c not

@@ -18,6 +18,13 @@ export interface PreparedNet {
 
 const cache = new WeakMap<Network, PreparedNet>();
 
+/** The ReLU-like nodes (ops with breakpoints 'relu', one input) of a network, in topological order. */
+export function reluNodes(net: Network): number[] {
+  const out: number[] = [];
+  net.nodes.forEach((n, k) => { if (n.kind.breakpoints === 'relu' && n.inputs.length === 1) out.push(k); });
+  return out;
+}
+
 /** Classify every node once; affine ops get their |offset| precomputed. */
 export function prepare(net: Network): PreparedNet {
   let p = cache.get(net);

@@ -29,6 +29,26 @@ export interface NodeBounds {
  */
 export type SplitSet = Map<number, Int8Array>;
 
+/**
+ * The split set of a batch of domains, each given as a list of triples (node, element, sign ±1)
+ * (or undefined: no splits); undefined when no domain has a split.
+ */
+export function splitSetOf(net: Network, lists: readonly (ArrayLike<number> | undefined)[]): SplitSet | undefined {
+  if (!lists.some((r) => r && r.length > 0)) return undefined;
+  const D = lists.length;
+  const splits: SplitSet = new Map();
+  lists.forEach((r, d) => {
+    if (!r) return;
+    for (let t = 0; t < r.length; t += 3) {
+      const k = r[t], size = net.values[net.nodes[k].inputs[0]].size;
+      let s = splits.get(k);
+      if (!s) splits.set(k, (s = new Int8Array(D * size)));
+      s[d * size + r[t + 1]] = r[t + 2];
+    }
+  });
+  return splits;
+}
+
 /** Everything a bounding call takes. */
 export interface BoundsRequest {
   net: Network;

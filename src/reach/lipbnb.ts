@@ -30,7 +30,9 @@ import type { MinProblem } from './objective.js';
 import type { ReachRegion } from './region.js';
 import { pushTrace, type DecidedCounts, type MinResult, type MinSettings } from './types.js';
 import { getHighs, type Highs } from '../bounds/lp.js';
-import { countUnstableIn, ReluLpModel, reluLpApplies, reluNodes, splitSetOf } from './relu_lp.js';
+import { countUnstableIn, ReluLpModel, reluLpApplies } from './relu_lp.js';
+import { reluNodes } from '../bounds/prepare.js';
+import { splitSetOf } from '../bounds/types.js';
 
 interface BoxDomain {
   lo: Float64Array;

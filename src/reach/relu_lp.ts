@@ -14,8 +14,8 @@
  * whose relaxation the optimum uses most (largest a − max(z, 0)) is split next.
  */
 import { buildNetLP, columnObjectives, type Highs, type NetLP } from '../bounds/lp.js';
-import { dualLowerBound } from '../bounds/lp_dual.js';
-import type { NodeBounds, SplitSet } from '../bounds/types.js';
+import { dualLowerBound, rayProvesEmpty } from '../bounds/lp_dual.js';
+import type { NodeBounds } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
 import { prepare } from '../bounds/prepare.js';
 import { addDown } from '../util/float.js';
@@ -38,12 +38,6 @@ export function reluLpApplies(net: Network): boolean {
   return any;
 }
 
-/** The ReLU-like nodes of a net (indices), in topological order. */
-export function reluNodes(net: Network): number[] {
-  const out: number[] = [];
-  net.nodes.forEach((node, k) => { if (node.kind.breakpoints === 'relu' && node.inputs.length === 1) out.push(k); });
-  return out;
-}
 
 /**
  * Unstable elements (input bounds straddling 0, not split) of domain d of a batch of D domains'
@@ -61,22 +55,6 @@ export function countUnstableIn(net: Network, relu: number[], nodes: NodeBounds,
   return count;
 }
 
-/** The split set of a batch of domains, each a list of triples (node, element, sign ±1); undefined when none has a split. */
-export function splitSetOf(net: Network, relu: (Int32Array | undefined)[]): SplitSet | undefined {
-  if (!relu.some((r) => r && r.length > 0)) return undefined;
-  const D = relu.length;
-  const splits: SplitSet = new Map();
-  relu.forEach((r, d) => {
-    if (!r) return;
-    for (let t = 0; t < r.length; t += 3) {
-      const k = r[t], size = net.values[net.nodes[k].inputs[0]].size;
-      let s = splits.get(k);
-      if (!s) splits.set(k, (s = new Int8Array(D * size)));
-      s[d * size + r[t + 1]] = r[t + 2];
-    }
-  });
-  return splits;
-}
 
 /** What the LP proved on one domain. */
 export interface ReluLpResult {
@@ -279,17 +257,12 @@ export class ReluLpModel {
    * Whether the last (infeasible) solve's dual ray proves the LP, as changed for the domain,
    * empty: through weak duality with every rounding charged (`dualLowerBound`), a lower bound
    * > 0 of the zero objective over the feasible set, possible only when that set is empty (a
-   * validated Farkas certificate, as `proveLpInfeasible` in src/search/relu_split_problem.ts,
-   * on this model instead of a new one).
+   * validated Farkas certificate, `rayProvesEmpty`, on this model instead of a new one).
    */
   private provedEmpty(): boolean {
     try {
       const ray = this.model.getDualRay();
-      if (!ray) return false;
-      const zero = new Float64Array(this.lp.numCols);
-      const y = Float64Array.from(ray.values);
-      if (dualLowerBound(this.lp, zero, y) > 0) return true;
-      return dualLowerBound(this.lp, zero, y.map((x) => -x)) > 0;
+      return !!ray && rayProvesEmpty(this.lp, ray.values);
     } catch {
       return false;
     }

@@ -36,7 +36,9 @@ import { optimiseSlopes } from '../bounds/alpha.js';
 import { crownIntermediate, FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
 import { ibp } from '../bounds/ibp.js';
 import { buildNetLP, columnObjectives, getHighs, solveLowerBounds, type Highs } from '../bounds/lp.js';
-import { prepare } from '../bounds/prepare.js';
+import { prepare, reluNodes } from '../bounds/prepare.js';
+
+export { reluNodes };
 import type { BatchRegion, NodeBounds } from '../bounds/types.js';
 import type { SparseLP } from '../bounds/lp_dual.js';
 import { vjp } from '../net/gradient.js';
@@ -147,12 +149,6 @@ export interface StabilityResult {
   milps: number;
 }
 
-/** The ReLU-like nodes (ops with breakpoints 'relu') of a network, in topological order. */
-export function reluNodes(net: Network): number[] {
-  const out: number[] = [];
-  net.nodes.forEach((n, k) => { if (n.kind.breakpoints === 'relu' && n.inputs.length === 1) out.push(k); });
-  return out;
-}
 
 // ---- witnesses ----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import { optimiseSlopes } from '../bounds/alpha.js';
 import { crown, FORWARD_MODE_MAX_INPUTS } from '../bounds/crown.js';
 import { gamma } from '../bounds/fp.js';
-import type { BoundsResult, NodeBounds, SplitSet } from '../bounds/types.js';
+import { splitSetOf, type BoundsResult, type NodeBounds, type SplitSet } from '../bounds/types.js';
 import type { Network } from '../net/network.js';
 import { nextDown, nextUp } from '../util/float.js';
 import type { PropertyDisjunct } from '../spec/property.js';
@@ -38,20 +38,7 @@ export interface BoxDomain {
 
 /** The batched split set of a batch of domains (undefined when none has ReLU splits). */
 export function gatherSplits(net: Network, doms: BoxDomain[]): SplitSet | undefined {
-  if (!doms.some((d) => d.relu && d.relu.length > 0)) return undefined;
-  const D = doms.length;
-  const splits: SplitSet = new Map();
-  doms.forEach((d, k) => {
-    const r = d.relu;
-    if (!r) return;
-    for (let t = 0; t < r.length; t += 3) {
-      const node = r[t], size = net.values[net.nodes[node].inputs[0]].size;
-      let s = splits.get(node);
-      if (!s) { s = new Int8Array(D * size); splits.set(node, s); }
-      s[k * size + r[t + 1]] = r[t + 2];
-    }
-  });
-  return splits;
+  return splitSetOf(net, doms.map((d) => d.relu));
 }
 
 /** BaBSR's score of an unstable ReLU-like element [l, u]: |c|·(−l·u)/(u − l), plus a tie-break by width. */

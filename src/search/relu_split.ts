@@ -2,7 +2,7 @@ import { BETA_DEFAULTS, betaCrown, splitDomainBounds, type BetaSettings } from '
 import { tightenValueBounds } from '../bounds/alpha.js';
 import { backwardBound, concretize, crownIntermediate } from '../bounds/crown.js';
 import type { AlphaSet } from '../bounds/crown.js';
-import type { BatchRegion, NodeBounds, SplitSet } from '../bounds/types.js';
+import { splitSetOf, type BatchRegion, type NodeBounds, type SplitSet } from '../bounds/types.js';
 import type { NetNode, Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
 import { gamma, magnitude } from '../bounds/fp.js';
@@ -161,20 +161,6 @@ export interface ReluBatchResult {
   passes: number;
 }
 
-/** Split signs of the given slots (node index → slots × size). */
-function slotSplits(net: Network, doms: ReluDomain[], slotDom: number[], which: number[]): SplitSet {
-  const splits: SplitSet = new Map();
-  which.forEach((t, i) => {
-    const sp = doms[slotDom[t]].splits;
-    for (let q = 0; q < sp.length; q += 3) {
-      const k = sp[q], size = net.values[net.nodes[k].inputs[0]].size;
-      let sg = splits.get(k);
-      if (!sg) { sg = new Int8Array(which.length * size); splits.set(k, sg); }
-      sg[i * size + sp[q + 1]] = sp[q + 2];
-    }
-  });
-  return splits;
-}
 
 /**
  * Bounds of every value for a batch of domains: the root's, each ReLU input replaced by the
@@ -187,7 +173,7 @@ function slotSplits(net: Network, doms: ReluDomain[], slotDom: number[], which: 
 export function domainBounds(ctx: ReluContext, doms: ReluDomain[], rebound: boolean, signal?: AbortSignal, deadline = Infinity): { nb: NodeBounds; empty: Uint8Array } {
   const { net, layout } = ctx;
   const D = doms.length, S = layout.total;
-  const splits = slotSplits(net, doms, doms.map((_, k) => k), doms.map((_, k) => k));
+  const splits: SplitSet = splitSetOf(net, doms.map((d) => d.splits)) ?? new Map();
   const nb = splitDomainBounds(net, ctx.root, new Map(), D);
   const empty = new Uint8Array(D);
   const clamp = (li: number) => {
@@ -519,7 +505,7 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
   for (let done = 0; active.length > 0; ) {
     const steps = Math.min(ROUND, Math.max(0, iterations - done));
     const A = active.length;
-    const splits = slotSplits(net, doms, slotDom, active);
+    const splits: SplitSet = splitSetOf(net, active.map((t) => doms[slotDom[t]].splits)) ?? new Map();
     const nb = slotBounds(db.nb, doms.length, slotDom, active);
     if (done === 0) for (const t of active) if (db.empty[slotDom[t]]) empty[t] = 1;
     const lo = new Float64Array(A * n), hi = new Float64Array(A * n);

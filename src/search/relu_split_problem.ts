@@ -1,7 +1,7 @@
 import { proveSplitsEmpty } from '../bounds/beta.js';
 import { buildNetLP, getHighs, type Highs } from '../bounds/lp.js';
-import { dualLowerBound, type SparseLP } from '../bounds/lp_dual.js';
-import type { SplitSet } from '../bounds/types.js';
+import { rayProvesEmpty, type SparseLP } from '../bounds/lp_dual.js';
+import { splitSetOf, type SplitSet } from '../bounds/types.js';
 import { forward } from '../net/forward.js';
 import type { Network } from '../net/network.js';
 import type { PropertyDisjunct } from '../spec/property.js';
@@ -57,11 +57,7 @@ export function proveLpInfeasible(highs: Highs, lp: SparseLP, timeLimit: number)
     model.run();
     if (model.getModelStatus() !== highs.constants.modelStatus.infeasible) return false;
     const ray = model.getDualRay();
-    if (!ray) return false;
-    const zero = new Float64Array(lp.numCols);
-    const y = Float64Array.from(ray.values);
-    if (dualLowerBound(lp, zero, y) > 0) return true;
-    return dualLowerBound(lp, zero, y.map((v) => -v)) > 0;
+    return !!ray && rayProvesEmpty(lp, ray.values);
   } catch {
     return false;
   } finally {
@@ -121,11 +117,12 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
   /**
    * β-CROWN bounds of a batch of domains (pool or here); every domain's minimising input is tried
    * as a counterexample. A `trial` batch (filtered smart branching's scoring of candidate splits)
-   * skips re-bounding intermediate layers and is counted apart from the search's domains.
+   * skips re-bounding intermediate layers and ranking its own candidates (they are never split),
+   * and is counted apart from the search's domains.
    */
   private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal, trial = false): Promise<ReluBatchResult & { cex?: Counterexample }> {
     const t0 = performance.now();
-    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline };
+    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: trial ? 1 : this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline };
     const res = this.pool && doms.length >= 2 ? await this.pool.bound(doms, args, signal) : boundReluJob(this.ctx, doms, args, signal);
     this.boundMs += performance.now() - t0;
     this.passes += res.passes;
@@ -260,13 +257,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     if (left < 0.05 || signal.aborted) return { refuted: false };
     this.highs ??= await getHighs();
     const d = b.domain;
-    const splits: SplitSet = new Map();
-    for (let q = 0; q < d.splits.length; q += 3) {
-      const k = d.splits[q], size = this.net.values[this.net.nodes[k].inputs[0]].size;
-      let sg = splits.get(k);
-      if (!sg) { sg = new Int8Array(size); splits.set(k, sg); }
-      sg[d.splits[q + 1]] = d.splits[q + 2];
-    }
+    const splits: SplitSet = splitSetOf(this.net, [d.splits]) ?? new Map();
     const { nb: nodes, empty } = domainBounds(this.ctx, [d], false);
     if (empty[0]) { this.emptyProved++; b.lower = Infinity; return { refuted: true }; }
     const view = { lo: this.ctx.lo, hi: this.ctx.hi, nodes, polyLower: d.polyLower, relu: d.splits, age: 0, depth: d.depth };
