@@ -101,8 +101,10 @@ describe('radius on small ReLU nets (exact L∞ MSR by MILP)', () => {
       const L = randomLayers(400 + seed, [n, 12, 12, 3]);
       const net = buildNetwork(layersToSpec(L));
       const x0 = Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
-      // The second net's budget counts CPU seconds (cpuClock): the same guarantees.
-      const r = await radius(net, x0, { norm: 'inf', eps: 1e-4, timeout: 8, cpuClock: seed === 1, settings: { splitCallTimeout: 0.2 } });
+      // Budgets in CPU seconds (cpuClock): under a loaded CI machine an 8 s wall budget can end
+      // before the escalation this test checks (seen once in full-suite runs); wall-clock budgets
+      // are covered by the other radius tests.
+      const r = await radius(net, x0, { norm: 'inf', eps: 1e-4, timeout: 8, cpuClock: true, settings: { splitCallTimeout: 0.2 } });
       for (const p of r.trace) steps.add(p.step);
       expect(r.cpu_s).toBeGreaterThan(0);
       expect(Number.isFinite(r.upper)).toBe(true);
