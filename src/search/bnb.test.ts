@@ -51,7 +51,14 @@ describe('branchAndBound', () => {
       roots: async () => [{ domain: 0, lower: -1 }],
       expand: async (ps) => ({ children: ps.flatMap((p) => [{ domain: p.domain + 1, lower: -1 }, { domain: p.domain + 1, lower: -1 }]) }),
     };
-    const t = await branchAndBound(never, { deadline: performance.now() + 200 });
+    // The deadline case on a search whose open set never grows (one child per parent): `never`
+    // reaches the default memory cap (500,000 open) in ~0.55 s here, so a machine ~3× faster
+    // would stop it by memory before a 200 ms deadline. Only the deadline can stop this one.
+    const flat: BnbProblem<number> = {
+      roots: async () => [{ domain: 0, lower: -1 }],
+      expand: async (ps) => ({ children: ps.map((p) => ({ domain: p.domain + 1, lower: -1 })) }),
+    };
+    const t = await branchAndBound(flat, { deadline: performance.now() + 200 });
     expect(t.outcome).toBe('timeout');
     expect(t.stats.globalLower).toBe(-1);
     const m = await branchAndBound(never, { maxOpen: 1000 });
