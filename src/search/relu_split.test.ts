@@ -231,18 +231,20 @@ describe('ReLU-split branch and bound', () => {
   });
 
   it('with worker threads that throw or answer garbage the verdicts stay sound (their chunks are redone here)', async () => {
-    // Seed 702 needs ~5.5k domains (unsat in 3–6 s here): the workers (slow to start under tsx,
-    // 1–2 s here) get a chunk long before the end. The timeout is only a guard, not a speed
-    // target: at 8 s a loaded 2-core CI machine could time out before a worker has started (then
-    // no warning); a run ends as soon as it is decided.
+    // The fault only happens once a worker has started (~0.5 s under tsx here with the pool
+    // started at once, poolAfter 0: I/O and transpiling, which a faster CPU speeds up less than
+    // the search). Seed 702 at 0.5 % below its exact minimum needs ~8.4k domains (unsat in ~3.5 s
+    // here, ~7× the start; 2 % below, with the pool after 0.3 s, left ~2.5×). The timeout is
+    // only a guard, not a speed target: at 8 s a loaded 2-core machine could time out before a
+    // worker has started (then no warning); a run ends as soon as it is decided.
     const net = buildFromSpec(randomDense({ seed: 702, inputs: 2, widths: [8, 6], outputs: 2, act: 'Relu' }));
     const lo = [-0.5, -0.2], hi = [0.2, 0.5], row = [1, -1];
     const exact = exactMinUnderSplits(net, lo, hi, Float64Array.from(row), Float64Array.of(0), new Map())![0].toNumber();
-    const d = exact - 0.02 * (1 + Math.abs(exact));
+    const d = exact - 0.005 * (1 + Math.abs(exact));
     for (const fault of ['throw', 'garbage']) {
       process.env.LIPCERT_TEST_WORKER_FAULT = fault;
       try {
-        const v = await verify(net, property(lo, hi, row, d), { timeout: 30, settings: { split: 'relu', workers: 2, ...quiet, lpMaxUnstable: 0 } });
+        const v = await verify(net, property(lo, hi, row, d), { timeout: 30, settings: { split: 'relu', workers: 2, poolAfter: 0, ...quiet, lpMaxUnstable: 0 } });
         expect(['unsat', 'timeout'], `fault '${fault}'`).toContain(v.result);
         expect((v.warnings ?? []).join(' '), `fault '${fault}': the worker was given work and dropped`).toMatch(/worker failed|malformed/);
       } finally {
