@@ -144,6 +144,57 @@ describe('ReLU-split branch and bound', () => {
     expect(checked).toBeGreaterThan(15);
   });
 
+  it('a new split\'s warm-started β: ≥ 0, the child\'s first pass repeats its parent\'s bound when λ > 0, never above the exact minimum', () => {
+    let repeated = 0, checked = 0;
+    for (let t = 0; t < 6; t++) {
+      const net = buildFromSpec(randomDense({ seed: 1700 + t, inputs: 2, widths: [6, 5, 4], outputs: 2, act: t % 2 ? 'LeakyRelu' : 'Relu' }));
+      const lo = [-1, -1], hi = [1, 1];
+      const p = property(lo, hi, [1, -1], 0);
+      const ctx = reluRootContext(net, p.disjuncts[0]);
+      // Parents with random α and β from a few steps; then their own bound in one pass (iterations
+      // 0: the last pass is the stored iterate, so λ belongs to the stored α and β).
+      let doms = boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 4 }, 6, undefined, false).bounded.map((b) => b.domain);
+      for (let round = 0; round < 2 && doms.length > 0; round++) {
+        const own = boundReluDomains(ctx, doms, { iterations: 0 }, 6, undefined, false).bounded;
+        const next = [];
+        for (const pb of own) {
+          const d = pb.domain, c = d.candidates;
+          if (!c || c.length < 2 || !d.candidateLambda) continue;
+          const cold = splitReluDomain(d, c[0], c[1], ctx, false);
+          const warm = splitReluDomain(d, c[0], c[1], ctx, true);
+          // Cold: the parent's β, the new split's reads as 0.
+          expect(cold.every((k) => k.beta === d.beta)).toBe(true);
+          const n = d.splits.length / 3;
+          for (const k of warm) {
+            expect(k.beta!.length).toBe(d.rows.length * (n + 1));
+            for (const b of k.beta!) expect(b).toBeGreaterThanOrEqual(0);
+          }
+          // Without re-bounding the split is the only change: with λ > 0 the β term replaces the
+          // parent's lower line (up to β's float32 storage and the β term's rounding charge).
+          const unclamped = (k: typeof d) => ({ ...k, polyLower: new Float64Array(k.polyLower.length).fill(-Infinity) });
+          const first = boundReluDomains(ctx, warm.map(unclamped), { iterations: 0 }, 6, undefined, false).bounded;
+          if (d.candidateLambda[0] > 0 && Number.isFinite(pb.lower) && pb.lower < 0) {
+            for (const f of first) expect(f.lower).toBeGreaterThanOrEqual(pb.lower - 1e-6 * (1 + Math.abs(pb.lower)));
+            repeated++;
+          }
+          // Sound from the warm start, after steps too.
+          const stepped = boundReluDomains(ctx, warm.map(unclamped), { iterations: 5 }, 6, undefined, true).bounded;
+          [...first, ...stepped].forEach((b) => {
+            const exact = exactMinUnderSplits(net, lo, hi, Float64Array.of(1, -1), Float64Array.of(0), splitMap(net, b.domain.splits));
+            if (exact && Number.isFinite(b.lower)) {
+              checked++;
+              expect(Q.fromFloat(b.lower).le(exact[0]), `net ${t}: ${b.lower} > ${exact[0].toNumber()}`).toBe(true);
+            }
+          });
+          next.push(...stepped.map((b) => b.domain));
+        }
+        doms = next.slice(0, 4);
+      }
+    }
+    expect(repeated).toBeGreaterThan(5);
+    expect(checked).toBeGreaterThan(20);
+  });
+
   it('second-layer re-bounding through the root rows (secondLayerBounds) equals backwardBound up to rounding and holds on samples', () => {
     let rowsChecked = 0;
     for (let t = 0; t < 6; t++) {

@@ -14,7 +14,7 @@ import { boundReluJob, checkReluResult, domainBounds, mergeReluResults, reluCont
 import { WorkerPool } from './pool.js';
 
 /** The settings ReLU-split branch and bound reads (a subset of verify's, documented there). */
-export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'fsbTrialIterations' | 'fsbMaxLayers' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
+export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaWarmSplits' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'fsbTrialIterations' | 'fsbMaxLayers' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
 
 /**
  * Objective values at the given inputs (forward pass) and the first that validates as a
@@ -214,7 +214,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
       // A single candidate needs no cheap trial.
       if (cheap && plan[q] < 2) return;
       const c = p.domain.candidates!;
-      for (let t = 0; t < plan[q]; t++) trialKids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx));
+      for (let t = 0; t < plan[q]; t++) trialKids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx, this.s.betaWarmSplits));
     });
     if (trialKids.length > 0) {
       const res = await this.bound(trialKids, cheap ? this.s.fsbTrialIterations : this.s.betaIterations, signal, cheap);
@@ -234,7 +234,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
     if (cheap && toSplit.length > 0) {
       const kids = toSplit.flatMap((p, q) => {
         const c = p.domain.candidates!;
-        return splitReluDomain(p.domain, c[2 * pick[q]], c[2 * pick[q] + 1], this.ctx);
+        return splitReluDomain(p.domain, c[2 * pick[q]], c[2 * pick[q] + 1], this.ctx, this.s.betaWarmSplits);
       });
       const full = await this.bound(kids, this.s.betaIterations, signal);
       if (full.cex) return { children: [], witness: full.cex };

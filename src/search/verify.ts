@@ -125,6 +125,13 @@ export interface VerifySettings {
    * more domains and a better bound, −1.206 → −1.080, in the same time).
    */
   betaIterations: number;
+  /**
+   * ReLU splitting: a new split's β starts where the child's first pass repeats the parent's
+   * relaxation of the split ReLU (β = λ·α inactive, λ·(1 − α) active, λ its output's coefficient
+   * in the parent's last pass) instead of at 0 (α,β-CROWN's start). A starting point only: any
+   * β ≥ 0 is sound. Default true (docs/verify.md: children that start below their parent).
+   */
+  betaWarmSplits: boolean;
   /** ReLU splitting: α steps at the root domain. Default 50. */
   betaRootIterations: number;
   /**
@@ -216,6 +223,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   lpTimeLimit: 0.5,
   split: 'auto',
   betaIterations: 10,
+  betaWarmSplits: true,
   betaRootIterations: 50,
   betaIntermediateIterations: 20,
   betaIntermediateShare: 0.05,
