@@ -144,8 +144,8 @@ describe('ReLU-split branch and bound', () => {
     expect(checked).toBeGreaterThan(15);
   });
 
-  it('a new split\'s warm-started β: ≥ 0, the child\'s first pass repeats its parent\'s bound when λ > 0, never above the exact minimum', () => {
-    let repeated = 0, checked = 0;
+  it('a new split\'s warm-started β: ≥ 0, the child\'s first pass repeats its parent\'s bound when λ > 0; catch-up steps; never above the exact minimum', () => {
+    let repeated = 0, checked = 0, caughtUp = 0;
     for (let t = 0; t < 6; t++) {
       const net = buildFromSpec(randomDense({ seed: 1700 + t, inputs: 2, widths: [6, 5, 4], outputs: 2, act: t % 2 ? 'LeakyRelu' : 'Relu' }));
       const lo = [-1, -1], hi = [1, 1];
@@ -177,9 +177,16 @@ describe('ReLU-split branch and bound', () => {
             for (const f of first) expect(f.lower).toBeGreaterThanOrEqual(pb.lower - 1e-6 * (1 + Math.abs(pb.lower)));
             repeated++;
           }
-          // Sound from the warm start, after steps too.
+          // The next round's parents: the children after a few steps.
           const stepped = boundReluDomains(ctx, warm.map(unclamped), { iterations: 5 }, 6, undefined, true).bounded;
-          [...first, ...stepped].forEach((b) => {
+          // Catch-up steps for children still below their parent's bound: the same first steps,
+          // then more for those rows only (never a worse bound, more passes when one lagged).
+          const plain = boundReluDomains(ctx, warm, { iterations: 2 }, 6, undefined, true);
+          const caught = boundReluDomains(ctx, warm, { iterations: 2 }, 6, undefined, true, Infinity, 10);
+          caught.bounded.forEach((b, i) => expect(b.lower).toBeGreaterThanOrEqual(plain.bounded[i].lower));
+          if (caught.passes > plain.passes) caughtUp++;
+          // Sound from the warm start and after the catch-up steps.
+          [...first, ...caught.bounded].forEach((b) => {
             const exact = exactMinUnderSplits(net, lo, hi, Float64Array.of(1, -1), Float64Array.of(0), splitMap(net, b.domain.splits));
             if (exact && Number.isFinite(b.lower)) {
               checked++;
@@ -192,6 +199,7 @@ describe('ReLU-split branch and bound', () => {
       }
     }
     expect(repeated).toBeGreaterThan(5);
+    expect(caughtUp).toBeGreaterThan(0);
     expect(checked).toBeGreaterThan(20);
   });
 

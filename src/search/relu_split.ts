@@ -461,7 +461,7 @@ const ROUND = 5;
  * rounding down. Past `deadline` (performance.now()) no further step or re-bounding starts: the
  * bounds are then those of fewer steps, still sound.
  */
-export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings: Partial<BetaSettings>, candidateCount: number, signal?: AbortSignal, rebound = false, deadline = Infinity): ReluBatchResult {
+export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings: Partial<BetaSettings>, candidateCount: number, signal?: AbortSignal, rebound = false, deadline = Infinity, catchUp = 0): ReluBatchResult {
   const { net, rows, layout } = ctx;
   const db = domainBounds(ctx, doms, rebound, signal, deadline);
   // The error weights per domain, once (the slots of a domain share its bounds).
@@ -503,12 +503,15 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
     }
   }
   const iterations = settings.iterations ?? BETA_DEFAULTS.iterations;
+  // The parent's bound of a slot's polytope (what the child inherits when it does no better).
+  const polyOfRow = (r: number) => rows.ranges.findIndex(([a, b]) => r >= a && r < b);
+  const inherited = (t: number) => doms[slotDom[t]].polyLower[polyOfRow(slotRow[t])];
   const lrA = settings.lrAlpha ?? BETA_DEFAULTS.lrAlpha, lrB = settings.lrBeta ?? BETA_DEFAULTS.lrBeta, decay = settings.decay ?? BETA_DEFAULTS.decay;
   let passes = 0;
   let active = Array.from({ length: T }, (_, t) => t);
   const out = net.outputIds[0];
   for (let done = 0; active.length > 0; ) {
-    const steps = Math.min(ROUND, Math.max(0, iterations - done));
+    const steps = done < iterations ? Math.min(ROUND, iterations - done) : Math.min(ROUND, iterations + catchUp - done);
     const A = active.length;
     const splits: SplitSet = splitSetOf(net, active.map((t) => doms[slotDom[t]].splits)) ?? new Map();
     const nb = slotBounds(db.nb, doms.length, slotDom, active);
@@ -557,8 +560,11 @@ export function boundReluDomains(ctx: ReluContext, doms: ReluDomain[], settings:
       for (let x = 0; x < n; x++) xOf[t * n + x] = res.last.A[i * n + x] >= 0 ? ctx.lo[x] : ctx.hi[x];
     });
     done += steps;
-    if (done >= iterations || signal?.aborted || performance.now() > deadline) break;
+    if (done >= iterations + catchUp || signal?.aborted || performance.now() > deadline) break;
     active = active.filter((t) => !(lowerOf[t] > 0) && !empty[t]);
+    // Past the steps every slot gets, only the slots still below their parent's bound go on.
+    if (done >= iterations) active = active.filter((t) => lowerOf[t] < inherited(t));
+    if (active.length === 0) break;
   }
   // Per domain: polytope bounds, stored α/β of the open rows, branching candidates, a candidate input.
   const slotsOf: number[][] = doms.map(() => []);
@@ -793,6 +799,8 @@ export interface ReluJobArgs {
   rebound: boolean;
   /** performance.timeOrigin + the deadline: threads have different time origins. Infinity: none. */
   deadlineEpoch: number;
+  /** Further steps for the slots still below their parent's bound after settings.iterations (0: none). */
+  catchUp?: number;
 }
 
 /** The context as structured-cloneable data (the network travels separately, as JSON). */
@@ -802,7 +810,7 @@ export function reluContextData(ctx: ReluContext): Omit<ReluContext, 'net'> {
 
 /** Bound a chunk of ReLU-split domains with a job's arguments (the main thread's share, or a worker's). */
 export function boundReluJob(ctx: ReluContext, doms: ReluDomain[], a: ReluJobArgs, signal?: AbortSignal): ReluBatchResult {
-  return boundReluDomains(ctx, doms, a.settings, a.candidateCount, signal, a.rebound, a.deadlineEpoch - performance.timeOrigin);
+  return boundReluDomains(ctx, doms, a.settings, a.candidateCount, signal, a.rebound, a.deadlineEpoch - performance.timeOrigin, a.catchUp ?? 0);
 }
 
 /** ReLU-split bounding as a worker task (registered as 'relu' in bound_worker.ts). */

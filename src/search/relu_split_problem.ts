@@ -14,7 +14,7 @@ import { boundReluJob, checkReluResult, domainBounds, mergeReluResults, reluCont
 import { WorkerPool } from './pool.js';
 
 /** The settings ReLU-split branch and bound reads (a subset of verify's, documented there). */
-export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaWarmSplits' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'fsbTrialIterations' | 'fsbMaxLayers' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
+export type ReluSplitSettings = Pick<VerifySettings, 'betaIterations' | 'betaCatchUpIterations' | 'betaWarmSplits' | 'betaRootIterations' | 'betaIntermediateIterations' | 'betaIntermediateShare' | 'betaLrAlpha' | 'betaLrBeta' | 'fsbCandidates' | 'fsbTrialIterations' | 'fsbMaxLayers' | 'reluRebound' | 'lpMaxUnstable' | 'lpTimeLimit' | 'workers'>;
 
 /**
  * Objective values at the given inputs (forward pass) and the first that validates as a
@@ -122,7 +122,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
    */
   private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal, trial = false): Promise<ReluBatchResult & { cex?: Counterexample }> {
     const t0 = performance.now();
-    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: trial ? 1 : this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline };
+    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: trial ? 1 : this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline, catchUp: trial ? 0 : this.s.betaCatchUpIterations };
     const res = this.pool && doms.length >= 2 ? await this.pool.bound(doms, args, signal) : boundReluJob(this.ctx, doms, args, signal);
     this.boundMs += performance.now() - t0;
     this.passes += res.passes;

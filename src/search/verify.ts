@@ -132,6 +132,13 @@ export interface VerifySettings {
    * β ≥ 0 is sound. Default true (docs/verify.md: children that start below their parent).
    */
   betaWarmSplits: boolean;
+  /**
+   * ReLU splitting: up to this many further α,β steps (after `betaIterations`) for the rows of a
+   * child still below its parent's bound — a child that did no better than its parent would
+   * otherwise only inherit the parent's bound, and its children start from its worse α and β.
+   * 0 = off.
+   */
+  betaCatchUpIterations: number;
   /** ReLU splitting: α steps at the root domain. Default 50. */
   betaRootIterations: number;
   /**
@@ -224,6 +231,7 @@ export const VERIFY_DEFAULTS: VerifySettings = {
   split: 'auto',
   betaIterations: 10,
   betaWarmSplits: true,
+  betaCatchUpIterations: 20,
   betaRootIterations: 50,
   betaIntermediateIterations: 20,
   betaIntermediateShare: 0.05,
