@@ -118,11 +118,12 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
    * β-CROWN bounds of a batch of domains (pool or here); every domain's minimising input is tried
    * as a counterexample. A `trial` batch (filtered smart branching's scoring of candidate splits)
    * skips re-bounding intermediate layers and ranking its own candidates (they are never split),
-   * and is counted apart from the search's domains.
+   * and is counted apart from the search's domains. `catchUp`: further steps for children still
+   * below their parent's bound (`betaCatchUpIterations`; only for children of a split).
    */
-  private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal, trial = false): Promise<ReluBatchResult & { cex?: Counterexample }> {
+  private async bound(doms: ReluDomain[], iterations: number, signal?: AbortSignal, trial = false, catchUp = 0): Promise<ReluBatchResult & { cex?: Counterexample }> {
     const t0 = performance.now();
-    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: trial ? 1 : this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline, catchUp: trial ? 0 : this.s.betaCatchUpIterations };
+    const args: ReluJobArgs = { settings: this.beta(iterations), candidateCount: trial ? 1 : this.fsbK, rebound: this.s.reluRebound && !trial, deadlineEpoch: performance.timeOrigin + this.deadline, catchUp };
     const res = this.pool && doms.length >= 2 ? await this.pool.bound(doms, args, signal) : boundReluJob(this.ctx, doms, args, signal);
     this.boundMs += performance.now() - t0;
     this.passes += res.passes;
@@ -217,7 +218,9 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
       for (let t = 0; t < plan[q]; t++) trialKids.push(...splitReluDomain(p.domain, c[2 * t], c[2 * t + 1], this.ctx, this.s.betaWarmSplits));
     });
     if (trialKids.length > 0) {
-      const res = await this.bound(trialKids, cheap ? this.s.fsbTrialIterations : this.s.betaIterations, signal, cheap);
+      const res = cheap
+        ? await this.bound(trialKids, this.s.fsbTrialIterations, signal, true)
+        : await this.bound(trialKids, this.s.betaIterations, signal, false, this.s.betaCatchUpIterations);
       if (res.cex) return { children: [], witness: res.cex };
       let at = 0;
       plan.forEach((trials, q) => {
@@ -236,7 +239,7 @@ export class ReluSplitProblem implements BnbProblem<ReluDomain> {
         const c = p.domain.candidates!;
         return splitReluDomain(p.domain, c[2 * pick[q]], c[2 * pick[q] + 1], this.ctx, this.s.betaWarmSplits);
       });
-      const full = await this.bound(kids, this.s.betaIterations, signal);
+      const full = await this.bound(kids, this.s.betaIterations, signal, false, this.s.betaCatchUpIterations);
       if (full.cex) return { children: [], witness: full.cex };
       children.push(...full.bounded);
     }
