@@ -154,6 +154,11 @@ describe('ReLU-split branch and bound', () => {
       // Parents with random α and β from a few steps; then their own bound in one pass (iterations
       // 0: the last pass is the stored iterate, so λ belongs to the stored α and β).
       let doms = boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 4 }, 6, undefined, false).bounded.map((b) => b.domain);
+      // Catch-up never adds steps to a domain with nothing to catch up to (the root), nor to a
+      // one-pass call's first pass.
+      expect(boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 0 }, 6, undefined, false, Infinity, 10).passes).toBe(1);
+      expect(boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 4 }, 6, undefined, false, Infinity, 10).passes)
+        .toBe(boundReluDomains(ctx, [rootReluDomain(ctx, 1)], { iterations: 4 }, 6, undefined, false).passes);
       for (let round = 0; round < 2 && doms.length > 0; round++) {
         const own = boundReluDomains(ctx, doms, { iterations: 0 }, 6, undefined, false).bounded;
         const next = [];
